@@ -1,0 +1,58 @@
+"""runcomfy_nb — the notebook-native client for the RunComfy Model API.
+
+    import runcomfy_nb as rc
+    job = rc.Client().submit("wan-ai/wan-2-5/text-to-image", prompt="a red fox at dawn")
+    job            # the live JobView in a notebook
+    job.wait()     # or: await job
+
+Everything is imported lazily so that `%load_ext runcomfy_nb` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Client": "api", "attach": "api", "jobs": "api", "models": "api", "schema": "api", "submit": "api",
+    "default_client": "api", "settings": "config", "Job": "jobs", "Output": "outputs",
+    "JobView": "widgets", "ModelForm": "widgets", "form": "widgets",
+    "RunComfyError": "errors", "InputValidationError": "errors", "MediaInputError": "errors",
+    "APIError": "errors", "AuthError": "errors", "NotFoundError": "errors", "RateLimitedError": "errors",
+    "ServerError": "errors", "ServerValidationError": "errors", "SubmitUncertainError": "errors",
+    "JobFailedError": "errors", "JobCancelledError": "errors", "JobTimeoutError": "errors",
+    "OutputExpiredError": "errors", "ConfigError": "errors", "InsufficientBalanceError": "errors",
+}
+__all__ = [*_EXPORTS, "sim", "load_ipython_extension", "unload_ipython_extension", "__version__"]
+
+if TYPE_CHECKING:
+    from . import sim  # noqa: F401
+    from .api import Client, attach, default_client, jobs, models, schema, submit  # noqa: F401
+    from .config import settings  # noqa: F401
+    from .errors import *  # noqa: F403
+    from .jobs import Job  # noqa: F401
+    from .outputs import Output  # noqa: F401
+    from .widgets import JobView, ModelForm, form  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name == "sim":
+        return importlib.import_module(".sim", __name__)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runcomfy_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    from .magics import RunComfyMagics
+
+    ipython.register_magics(RunComfyMagics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    pass

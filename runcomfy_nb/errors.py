@@ -1,0 +1,99 @@
+"""Typed exceptions. Every error about a job carries its request_id; none ever carries the token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RunComfyError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    def __init__(self, message: str, *, request_id: str | None = None, **details: Any) -> None:
+        self.request_id = request_id
+        self.details = details
+        if request_id and request_id not in message:
+            message = f"{message} (request_id={request_id})"
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ConfigError(RunComfyError):
+    """No token or no base URL could be found (and no simulator is running)."""
+
+
+class InputValidationError(RunComfyError, ValueError):
+    """An input broke the model's schema; raised before anything is sent."""
+
+    def __init__(self, message: str, *, field: str | None, rule: str, value: Any,
+                 errors: list[InputValidationError] | None = None) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        self.errors = errors or [self]
+        super().__init__(message)
+
+
+class MediaInputError(InputValidationError):
+    """A media input is not a usable URL or is too large to send inline."""
+
+
+class APIError(RunComfyError):
+    """The API answered with an error."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, error_code: int | None = None,
+                 request_id: str | None = None, body: Any = None) -> None:
+        self.status_code = status_code
+        self.error_code = error_code
+        self.body = body
+        super().__init__(message, request_id=request_id)
+
+
+class AuthError(APIError):
+    """Token missing, expired, revoked or refused (400004, 401/403)."""
+
+
+class NotFoundError(APIError):
+    """Unknown model or unknown/expired request_id (400001, 404001, 404)."""
+
+
+class ServerValidationError(APIError):
+    """The server refused the inputs (422 / 422001)."""
+
+
+class InsufficientBalanceError(APIError):
+    """The account cannot pay for the job (400002)."""
+
+
+class RateLimitedError(APIError):
+    """429 after the retries ran out."""
+
+
+class ServerError(APIError):
+    """5xx, malformed answers or transport failures after the retries ran out."""
+
+
+class SubmitUncertainError(ServerError):
+    """The submit may have reached the server but no answer came back; it is not retried (double billing)."""
+
+
+class JobFailedError(RunComfyError):
+    """The job ended as failed; `.error` is what the API said."""
+
+    def __init__(self, message: str, *, request_id: str, error: Any = None) -> None:
+        self.error = error
+        super().__init__(message, request_id=request_id)
+
+
+class JobCancelledError(RunComfyError):
+    """The job was cancelled before it produced outputs."""
+
+
+class JobTimeoutError(RunComfyError, TimeoutError):
+    """A wait reached its deadline; the job itself goes on and can be waited on again."""
+
+
+class OutputExpiredError(RunComfyError):
+    """An output URL no longer answers (results are kept for a limited time): enable auto-save."""

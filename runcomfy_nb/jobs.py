@@ -1,0 +1,427 @@
+"""`Job`: one request's state machine, polled on the background loop; waiting, awaiting, cancelling.
+
+All state changes happen on the loop thread and are announced to listeners (the widgets) there.
+Interrupt policy (DESIGN.md): interrupting a wait or an await cancels the job if it is still queued, and
+otherwise detaches: the job keeps being polled in the background, stays in the journal and can be re-attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .client import normalise_status
+from .config import settings
+from .errors import (
+    APIError,
+    AuthError,
+    JobCancelledError,
+    JobFailedError,
+    JobTimeoutError,
+    NotFoundError,
+    RunComfyError,
+)
+from .loop import get_loop, run_coro
+from .outputs import Output, parse_outputs
+from .polling import DENSE, SPARSE, PollSchedule
+
+if TYPE_CHECKING:
+    from .api import Client
+
+log = logging.getLogger("runcomfy_nb")
+
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+CANCELLABLE = frozenset({"submitting", "in_queue"})
+GIVE_UP_AFTER = 600.0  # seconds of nothing but transport/server errors before a poll loop gives up
+Listener = Callable[["Job"], None]
+
+
+class Job:
+    """A submitted (or re-attached) request. Create with `Client.submit`, `Client.start` or `rc.attach`."""
+
+    def __init__(self, client: Client, model_id: str, inputs: dict[str, Any], *, local_id: str | None = None,
+                 request_id: str | None = None, status: str = "submitting") -> None:
+        self.client = client
+        self.model_id = model_id
+        self.inputs = inputs
+        self.local_id = local_id or uuid.uuid4().hex
+        self.request_id: str | None = request_id
+        self.status = status
+        self.queue_position: int | None = None
+        self.outputs: list[Output] = []
+        self.error: str | None = None
+        self.cancel_note = ""
+        self.warnings: list[str] = []
+        self.created_at = time.time()
+        self.submitted_at: float | None = None
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.status_requests = 0
+        self._listeners: list[Listener] = []
+        self._accepted: concurrent.futures.Future[str] = concurrent.futures.Future()
+        self._done: concurrent.futures.Future[list[Output]] = concurrent.futures.Future()
+        self._poll_task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self.view: Any = None  # the JobView, made on first display
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    @property
+    def simulator(self) -> bool:
+        return self.client.endpoint.simulator
+
+    @property
+    def base_url(self) -> str:
+        return self.client.endpoint.base_url
+
+    @property
+    def cancellable(self) -> bool:
+        return self.status in CANCELLABLE and not self.cancel_note
+
+    def done(self) -> bool:
+        return self._done.done()
+
+    def __repr__(self) -> str:
+        where = " simulator" if self.simulator else ""
+        extra = f" position={self.queue_position}" if self.queue_position is not None else ""
+        outputs = f" outputs={len(self.outputs)}" if self.outputs else ""
+        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{where}>"
+
+    def _ipython_display_(self) -> None:
+        """In a notebook: the live JobView, plus a static copy that stays in the saved file."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and getattr(self, "_suppress_display_at", None) == shell.execution_count:
+            return  # the magic already displayed it (or `;` hid it) in this very cell
+        from .widgets import show
+
+        show(self)._ipython_display_()
+
+    def _repr_html_(self) -> str:
+        from .render import job_html
+
+        return job_html(self)
+
+    def on_change(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(job)` on the loop thread after every state change; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    # --- waiting -------------------------------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None) -> list[Output]:
+        """Block until the job ends; its outputs, or JobFailedError / JobCancelledError / JobTimeoutError.
+
+        Front-end messages (a cancel click) are not handled while a cell blocks here: `await job` keeps them
+        flowing. Interrupting follows the interrupt policy (cancel if queued, else detach).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise self._timeout(timeout)
+                try:
+                    # short slices so that an interrupt is noticed promptly
+                    self._done.result(timeout=0.2 if left is None else min(0.2, left))
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
+                except RunComfyError:
+                    break
+        except KeyboardInterrupt:
+            self._interrupted()
+            raise
+        return self._final()
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        return self.wait_async().__await__()
+
+    async def wait_async(self, timeout: float | None = None) -> list[Output]:
+        """`await job` with an optional deadline; keeps the kernel's loop free (a cancel click still arrives)."""
+        future = asyncio.wrap_future(self._done)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not future.done():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise self._timeout(timeout)
+                # a short periodic timer keeps the loop waking so an interrupt is noticed promptly
+                await asyncio.wait({future}, timeout=0.1 if left is None else min(0.1, left))
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._interrupted()
+            raise
+        return self._final()
+
+    def _timeout(self, timeout: float | None) -> JobTimeoutError:
+        return JobTimeoutError(f"Waited {timeout} s; the job is still {self.status} and keeps running — wait again, "
+                               "or job.cancel() while it is queued", request_id=self.request_id)
+
+    def _final(self) -> list[Output]:
+        error = self._done.exception()
+        if error is not None:
+            raise error
+        return self._done.result()
+
+    def _interrupted(self) -> None:
+        if self.status in CANCELLABLE:
+            try:
+                if self.status == "submitting":
+                    self._accepted.result(timeout=5)
+                cancelled = self.cancel(timeout=5)
+            except Exception as error:  # the interrupt must still go through
+                cancelled = False
+                print(f"runcomfy: could not cancel on interrupt: {error}", file=sys.stderr)
+            if cancelled:
+                print(f"runcomfy: interrupted — the queued job {self.request_id} was cancelled.", file=sys.stderr)
+                return
+        print(f"runcomfy: interrupted — stopped waiting. Job {self.request_id} is {self.status} and keeps running; "
+              f"it is in rc.jobs() and `job.wait()` or rc.attach({self.request_id!r}) picks it up again.",
+              file=sys.stderr)
+
+    # --- cancelling ----------------------------------------------------------------------------------------
+
+    def cancel(self, timeout: float | None = 30) -> bool:
+        """Cancel while queued: True if cancelled; False if the API says not_cancellable or it already ended."""
+        return run_coro(self.cancel_async()).result(timeout)
+
+    async def cancel_async(self) -> bool:
+        if self.status in TERMINAL:
+            return False
+        if self.request_id is None:
+            await asyncio.wrap_future(self._accepted)
+        assert self.request_id is not None
+        outcome = await self.client.api.cancel(self.request_id)
+        if outcome == "cancelled":
+            self._finish("cancelled")
+            return True
+        self._set(cancel_note="not cancellable — already running" if outcome == "not_cancellable" else
+                  f"not cancelled ({outcome or 'no outcome given'})")
+        self._poke()
+        return False
+
+    def cancel_in_background(self) -> None:
+        """For a widget's cancel button: runs on the loop, errors end up in the job's warnings."""
+        async def go() -> None:
+            try:
+                await self.cancel_async()
+            except Exception as error:
+                self._set(cancel_note=f"cancel failed: {error}")
+
+        get_loop().call_soon_threadsafe(lambda: asyncio.ensure_future(go()))
+
+    # --- the loop-thread side ------------------------------------------------------------------------------
+
+    def _set(self, **changes: Any) -> None:
+        changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if not changed:
+            return
+        for key, value in changed.items():
+            setattr(self, key, value)
+        journal_fields = {k: v for k, v in changed.items()
+                          if k in ("status", "queue_position", "error", "started_at", "finished_at", "submitted_at",
+                                   "request_id")}
+        if "outputs" in changed:
+            journal_fields["outputs"] = [o.to_dict() for o in self.outputs]
+        if journal_fields:
+            try:
+                self.client.journal.update(self.local_id, **journal_fields)
+            except Exception as error:  # a full disk must not kill the poll loop; say so
+                log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id, error)
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:
+                log.exception("runcomfy_nb: a job listener failed")
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _finish(self, status: str, *, outputs: list[Output] | None = None, error: str | None = None,
+                exception: BaseException | None = None) -> None:
+        if self._done.done():
+            return
+        now = time.time()
+        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": now}
+        if outputs is not None:
+            changes["outputs"] = outputs
+        if error is not None:
+            changes["error"] = error
+        if status == "completed" and self.started_at is None:
+            changes["started_at"] = self.submitted_at or now
+        if status == "completed" and settings.autosave_dir and outputs:
+            self._autosave(outputs)
+        self._set(**changes)
+        if exception is None and status == "failed":
+            exception = JobFailedError(f"The job failed: {error or 'no error message'}",
+                                       request_id=self.request_id or self.local_id, error=error)
+        elif exception is None and status == "cancelled":
+            exception = JobCancelledError("The job was cancelled", request_id=self.request_id or self.local_id)
+        if exception is not None:
+            self._done.set_exception(exception)
+        else:
+            self._done.set_result(self.outputs)
+        self._poke()
+
+    def _autosave(self, outputs: list[Output]) -> None:
+        # Runs on the loop thread: downloads go through a worker thread so the loop keeps polling others.
+        folder = settings.autosave_dir
+
+        def save_all() -> None:
+            saved = []
+            for output in outputs:
+                try:
+                    saved.append(str(output.save(folder)))  # type: ignore[arg-type]
+                except Exception as error:
+                    self.warnings.append(f"auto-save of {output.name} failed: {error}")
+            self.client.journal.update(self.local_id, saved=saved, outputs=[o.to_dict() for o in outputs])
+
+        concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(save_all)
+
+    async def _submit(self, inputs: dict[str, Any]) -> None:
+        """POST, then start polling. Runs on the loop thread."""
+        try:
+            answer = await self.client.api.submit(self.model_id, inputs)
+        except BaseException as error:
+            self.client.journal.update(self.local_id, status="rejected", error=str(error))
+            self._set(status="failed", error=str(error), finished_at=time.time())
+            if not self._accepted.done():
+                self._accepted.set_exception(error)
+            if not self._done.done():
+                self._done.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        request_id = answer["request_id"]
+        self._set(request_id=request_id, status="in_queue", submitted_at=time.time())
+        self._accepted.set_result(request_id)
+        await self._poll()
+
+    def start_polling(self) -> None:
+        """For a re-attached job: poll on the loop thread."""
+        async def go() -> None:
+            await self._poll()
+
+        get_loop().call_soon_threadsafe(lambda: asyncio.ensure_future(go()))
+
+    async def _poll(self) -> None:
+        assert self.request_id is not None
+        self._wake = asyncio.Event()
+        schedule = PollSchedule.from_history(self.client.run_times(self.model_id))
+        failing_since: float | None = None
+        not_found = 0
+        warned_unknown = False
+        while not self._done.done():
+            now = time.time()
+            since_started = now - self.started_at if self.started_at else None
+            delay = schedule.next_delay(self.status, now - (self.submitted_at or self.created_at), since_started)
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            if self._done.done():
+                return
+            try:
+                self.status_requests += 1
+                info = await self.client.api.status(self.request_id)
+                failing_since, not_found = None, 0
+            except AuthError as error:
+                self._finish("failed", error=f"Polling stopped: {error}", exception=error)
+                return
+            except NotFoundError as error:
+                not_found += 1
+                if not_found >= 3:
+                    self._finish("failed", error=f"The API no longer knows this request: {error}", exception=error)
+                    return
+                continue
+            except (APIError, RunComfyError) as error:
+                failing_since = failing_since or time.time()
+                if time.time() - failing_since > GIVE_UP_AFTER:
+                    self._finish("failed", error=f"Lost contact with the API for {GIVE_UP_AFTER:.0f} s: {error}",
+                                 exception=error)
+                    return
+                log.warning("runcomfy_nb: status poll failed, will retry: %s", error)
+                continue
+            status = normalise_status(info.get("status"))
+            if status == "in_queue":
+                position = info.get("queue_position")
+                self._set(status="in_queue", queue_position=position if isinstance(position, int) else None)
+            elif status == "in_progress":
+                self._set(status="in_progress", queue_position=None,
+                          started_at=self.started_at or time.time())
+            elif status in TERMINAL:
+                if status == "cancelled":
+                    self._finish("cancelled")
+                    return
+                await self._fetch_result()
+                return
+            elif not warned_unknown:
+                warned_unknown = True
+                message = f"unknown status {info.get('status')!r} from the API; still polling"
+                self.warnings.append(message)
+                log.warning("runcomfy_nb: %s (request_id=%s)", message, self.request_id)
+
+    async def _fetch_result(self) -> None:
+        """After /status said it ended: /result until it has a final answer."""
+        assert self.request_id is not None
+        delay = DENSE
+        failing_since: float | None = None
+        while not self._done.done():
+            try:
+                body = await self.client.api.result(self.request_id)
+                failing_since = None
+            except (AuthError, NotFoundError) as error:
+                self._finish("failed", error=str(error), exception=error)
+                return
+            except (APIError, RunComfyError) as error:
+                failing_since = failing_since or time.time()
+                if time.time() - failing_since > GIVE_UP_AFTER:
+                    self._finish("failed", error=f"Could not fetch the result: {error}", exception=error)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(SPARSE, delay * 1.5)
+                continue
+            status = normalise_status(body.get("status"))
+            if status == "completed":
+                self._finish("completed", outputs=parse_outputs(body.get("output"), self.request_id, self.client))
+                self.client.learn_run_time(self.model_id, self)
+                return
+            if status == "failed":
+                self._finish("failed", error=format_error(body.get("error")))
+                return
+            if status == "cancelled":
+                self._finish("cancelled")
+                return
+            await asyncio.sleep(delay)  # the result lags the status: ask again
+            delay = min(SPARSE, delay * 1.5)
+
+
+def format_error(error: Any) -> str:
+    """The API's `error` field (a string, an object or a list of {errorCode, error, debugInfo}), readable."""
+    if error is None or error == "":
+        return "The job failed (the API gave no reason)."
+    if isinstance(error, str):
+        return error
+    items = error if isinstance(error, list) else [error]
+    lines = []
+    for item in items:
+        if isinstance(item, dict):
+            code = item.get("errorCode") or item.get("error_code") or item.get("code")
+            text = item.get("error") or item.get("message") or item.get("error_message") or ""
+            debug = item.get("debugInfo") or item.get("detail")
+            line = f"[{code}] {text}" if code else str(text or item)
+            if debug:
+                line += f"\n    {debug}"
+            lines.append(line)
+        else:
+            lines.append(str(item))
+    return "\n".join(lines)
+

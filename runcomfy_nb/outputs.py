@@ -1,0 +1,142 @@
+"""`Output`: one result file of a job (an image or a video URL), readable, savable and displayable."""
+
+from __future__ import annotations
+
+import html
+import io
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from .errors import OutputExpiredError, ServerError
+
+if TYPE_CHECKING:
+    from .api import Client
+
+_IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
+_VIDEO_EXT = {".mp4", ".webm", ".mov", ".mkv", ".m4v"}
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def is_safe_url(url: str) -> bool:
+    """Only http(s) URLs are ever used as src/href (and data: URIs of image/video types)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        return True
+    return scheme == "data" and url[5:].lower().startswith(("image/", "video/"))
+
+
+def _kind_of(key: str, url: str) -> tuple[str, str]:
+    ext = PurePosixPath(urlsplit(url).path).suffix.lower()
+    mime = mimetypes.guess_type("x" + ext)[0] if ext else None
+    if url.startswith("data:"):
+        mime = url[5:].split(";")[0].split(",")[0] or None
+    if key.startswith("video") or ext in _VIDEO_EXT or (mime or "").startswith("video/"):
+        return "video", mime or "video/mp4"
+    if key.startswith("image") or ext in _IMAGE_EXT or (mime or "").startswith("image/"):
+        return "image", mime or "image/png"
+    return "file", mime or "application/octet-stream"
+
+
+def safe_file_name(url: str, index: int, request_id: str, mime: str) -> str:
+    """A file name that cannot leave its folder: no separators, no dot-dot, no hidden files, bounded length."""
+    raw = unquote(PurePosixPath(urlsplit(url).path).name) if not url.startswith("data:") else ""
+    stem, dot, ext = raw.rpartition(".")
+    if not dot:
+        stem, ext = raw, ""
+    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80]
+    ext = _SAFE_NAME.sub("", ext)[:8].lower() or (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
+    prefix = _SAFE_NAME.sub("_", request_id)[:16].strip("._-") or "output"
+    return f"{prefix}_{index}{'_' + stem if stem else ''}.{ext}"
+
+
+def parse_outputs(output: Any, request_id: str, client: Client | None = None) -> list[Output]:
+    """Every URL of a result's `output`, in order: singles first (image, video), then lists; other keys last."""
+    if not isinstance(output, dict):
+        return []
+    keys = [k for k in ("image", "video", "images", "videos") if k in output]
+    keys += [k for k in output if k not in keys]
+    urls: list[tuple[str, str]] = []
+    for key in keys:
+        value = output[key]
+        for url in value if isinstance(value, list) else [value]:
+            if isinstance(url, str) and url and (key, url) not in urls and url not in (u for _, u in urls):
+                urls.append((key, url))
+    outputs = []
+    for index, (key, url) in enumerate(urls):
+        kind, mime = _kind_of(key, url)
+        outputs.append(Output(url=url, kind=kind, mime=mime, name=safe_file_name(url, index, request_id, mime),
+                              request_id=request_id, _client=client))
+    return outputs
+
+
+@dataclass
+class Output:
+    url: str
+    kind: str  # "image" | "video" | "file"
+    mime: str
+    name: str
+    request_id: str = ""
+    saved_path: Path | None = None
+    _client: Client | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "kind": self.kind, "mime": self.mime, "name": self.name,
+                **({"saved_path": str(self.saved_path)} if self.saved_path else {})}
+
+    def read(self) -> bytes:
+        """The file's bytes (from the local copy if auto-save kept one and the URL has expired)."""
+        if self.url.startswith("data:"):
+            import base64
+
+            return base64.b64decode(self.url.split(",", 1)[1])
+        from .api import default_client
+        from .loop import run_sync
+
+        client = self._client or default_client()
+        response = run_sync(client.api.download(self.url))
+        if response.status_code in (403, 404, 410):
+            if self.saved_path and self.saved_path.exists():
+                return self.saved_path.read_bytes()
+            raise OutputExpiredError(
+                f"The output {self.name} is no longer available (HTTP {response.status_code} from its URL): RunComfy "
+                "keeps results for a limited time. Turn on auto-save (rc.settings.autosave_dir) to keep a local "
+                "copy of every output as soon as a job completes.", request_id=self.request_id)
+        if not response.is_success:
+            raise ServerError(f"Downloading {self.name} failed: HTTP {response.status_code}", request_id=self.request_id)
+        return response.content
+
+    def save(self, folder: str | Path = "runcomfy_outputs", name: str | None = None) -> Path:
+        """Write the file into `folder` (created if needed) under a safe name; returns the path."""
+        target_dir = Path(folder).expanduser().resolve()
+        target_dir.mkdir(parents=True, exist_ok=True)
+        file_name = safe_file_name("x/" + name, 0, "", self.mime).split("_", 2)[-1] if name else self.name
+        path = (target_dir / file_name).resolve()
+        if path.parent != target_dir:  # belt and braces: the name is already sanitised
+            raise ValueError(f"refusing to write outside {target_dir}: {file_name!r}")
+        path.write_bytes(self.read())
+        self.saved_path = path
+        return path
+
+    def to_pil(self) -> Any:
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(self.read()))
+        image.load()
+        return image
+
+    def html(self, width: str = "100%") -> str:
+        if not is_safe_url(self.url):
+            return f"<code>{html.escape(self.url)}</code>"
+        src = html.escape(self.url, quote=True)
+        if self.kind == "image":
+            return f'<a href="{src}" target="_blank" rel="noopener"><img src="{src}" style="max-width:{width}" alt="{html.escape(self.name)}"></a>'
+        if self.kind == "video":
+            return f'<video src="{src}" controls preload="metadata" style="max-width:{width}"></video>'
+        return f'<a href="{src}" target="_blank" rel="noopener">{html.escape(self.name)}</a>'
+
+    def _repr_html_(self) -> str:
+        return self.html()

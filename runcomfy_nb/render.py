@@ -1,0 +1,75 @@
+"""Static HTML of a job: the text/html fallback a saved notebook or an nbconvert export shows without a kernel.
+
+Every string from a person or the API is escaped; only safe URLs become src/href.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .outputs import is_safe_url
+
+if TYPE_CHECKING:
+    from .jobs import Job
+
+_COLOURS = {"completed": "#1a7f37", "failed": "#cf222e", "cancelled": "#6e7781", "in_progress": "#0969da",
+            "in_queue": "#9a6700", "submitting": "#8250df"}
+# Shown only while no live widget is on the page: the widget's CSS hides it; this rule hides the
+# "model not found" placeholder of a widget that can no longer render (reopened without a kernel).
+_STYLE = ("<style>.jp-OutputArea-child:has(+ .jp-OutputArea-child .rcnb-static):not(:has(.rcnb-root))"
+          "{display:none}</style>")
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def summarise_value(value: Any, limit: int = 300) -> str:
+    if isinstance(value, str) and value.startswith("data:"):
+        mime = value[5:].split(";")[0].split(",")[0]
+        return f"<inline {mime}, {len(value) * 3 // 4 // 1024} KiB>"
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def inputs_summary(inputs: dict[str, Any], labels: dict[str, str] | None = None) -> list[dict[str, str]]:
+    labels = labels or {}
+    return [{"label": labels.get(k, k), "value": summarise_value(v)} for k, v in inputs.items()]
+
+
+def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
+    status = job.status
+    colour = _COLOURS.get(status, "#57606a")
+    elapsed = ""
+    if job.finished_at and (job.submitted_at or job.created_at):
+        elapsed = f" · {job.finished_at - (job.submitted_at or job.created_at):.1f} s"
+    when = datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M")
+    sim = ' <span style="border:1px solid #8250df;color:#8250df;border-radius:3px;padding:0 4px">simulator</span>' \
+        if job.simulator else ""
+    rows = "".join(f"<tr><td style='color:#57606a;padding-right:8px;vertical-align:top'>{_esc(i['label'])}</td>"
+                   f"<td style='white-space:pre-wrap'>{_esc(i['value'])}</td></tr>"
+                   for i in inputs_summary(job.inputs, labels))
+    media = []
+    for output in job.outputs:
+        if not is_safe_url(output.url):
+            media.append(f"<code>{_esc(output.url)}</code>")
+        elif output.kind == "image":
+            media.append(f'<a href="{_esc(output.url)}" target="_blank" rel="noopener"><img src="{_esc(output.url)}" '
+                         f'alt="{_esc(output.name)}" style="max-width:100%;max-height:480px"></a>')
+        elif output.kind == "video":
+            media.append(f'<video src="{_esc(output.url)}" controls preload="metadata" style="max-width:100%"></video>')
+        else:
+            media.append(f'<a href="{_esc(output.url)}" target="_blank" rel="noopener">{_esc(output.name)}</a>')
+    error = f"<pre style='color:#cf222e;white-space:pre-wrap'>{_esc(job.error)}</pre>" if job.error else ""
+    position = f" · position {job.queue_position}" if job.queue_position is not None else ""
+    return (
+        f"{_STYLE}<div class='rcnb-static' style='border:1px solid #d0d7de;border-radius:6px;padding:8px;"
+        f"font-family:sans-serif;font-size:13px'>"
+        f"<div><b>{_esc(job.client.display_name(job.model_id))}</b> <code>{_esc(job.request_id or '')}</code>{sim} "
+        f"<span style='background:{colour};color:#fff;border-radius:10px;padding:1px 8px'>{_esc(status)}</span>"
+        f"<span style='color:#57606a'>{_esc(position)}{_esc(elapsed)} · {_esc(when)}</span></div>"
+        f"<table style='margin:6px 0'>{rows}</table>{error}"
+        f"<div style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(media)}</div></div>"
+    )
