@@ -12,7 +12,7 @@ from . import schemas
 from .client import ApiClient, RetryPolicy
 from .config import Endpoint, Secret, resolve, settings
 from .errors import ConfigError, InputValidationError, NotFoundError, RunComfyError
-from .jobs import TERMINAL, Job
+from .job import TERMINAL, Job
 from .journal import Journal, default_journal
 from .loop import run_coro, run_sync
 from .media import prepare_media
@@ -100,10 +100,12 @@ class Client:
                               stacklevel=3)
             return dict(inputs)
         full = schemas.apply_defaults(raw, inputs)
+        # Media first (a PIL image or a path becomes a data: URI), then the schema sees what will be sent.
+        # Media rules hold even with validation off: no file: or javascript: URL is ever sent.
+        prepared = prepare_media(schemas.media_fields(raw), full, _defaults(raw))
         if validate:
-            schemas.validate_inputs(raw, full)
-        defaults = {k: p.get("default") for k, p in (raw.get("properties") or {}).items()}
-        return prepare_media(schemas.media_fields(raw), full, defaults)
+            schemas.validate_inputs(raw, prepared)
+        return prepared
 
     def field_errors(self, model_id: str, inputs: dict[str, Any]) -> dict[str, str]:
         """field -> message for every problem (for forms); {} when the inputs can be submitted."""
@@ -111,15 +113,16 @@ class Client:
         if raw is None:
             return {}
         full = schemas.apply_defaults(raw, {k: v for k, v in inputs.items() if v is not None})
-        errors = {e.field or "_form": str(e) for e in schemas.check_inputs(raw, full)}
-        defaults = {k: p.get("default") for k, p in (raw.get("properties") or {}).items()}
+        errors: dict[str, str] = {}
         for key, kind in schemas.media_fields(raw).items():
-            if key in errors or full.get(key) is None:
+            if full.get(key) is None:
                 continue
             try:
-                prepare_media({key: kind}, {key: full[key]}, defaults)
+                full.update(prepare_media({key: kind}, {key: full[key]}, _defaults(raw)))
             except InputValidationError as error:
                 errors[key] = str(error)
+        for error in schemas.check_inputs(raw, full):
+            errors.setdefault(error.field or "_form", str(error))
         return errors
 
     # --- jobs ----------------------------------------------------------------------------------------------
@@ -193,6 +196,10 @@ class Client:
 
     def close(self) -> None:
         run_sync(self.api.aclose())
+
+
+def _defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: p.get("default") for k, p in (raw.get("properties") or {}).items()}
 
 
 # --- module-level helpers (rc.models(), rc.jobs(), rc.attach(), …) ------------------------------------------

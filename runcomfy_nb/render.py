@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .outputs import is_safe_url
 
 if TYPE_CHECKING:
-    from .jobs import Job
+    from .job import Job
 
 _COLOURS = {"completed": "#1a7f37", "failed": "#cf222e", "cancelled": "#6e7781", "in_progress": "#0969da",
             "in_queue": "#9a6700", "submitting": "#8250df"}

@@ -20,7 +20,7 @@ from IPython.display import HTML, display
 from . import schemas
 from .api import Client, default_client
 from .config import settings
-from .jobs import TERMINAL, Job
+from .job import TERMINAL, Job
 from .render import inputs_summary, job_html
 
 STATIC = Path(__file__).parent / "static"

@@ -27,6 +27,7 @@ from .errors import (
     JobTimeoutError,
     NotFoundError,
     RunComfyError,
+    SubmitUncertainError,
 )
 from .loop import get_loop, run_coro
 from .outputs import Output, parse_outputs
@@ -292,8 +293,10 @@ class Job:
         try:
             answer = await self.client.api.submit(self.model_id, inputs)
         except BaseException as error:
-            self.client.journal.update(self.local_id, status="rejected", error=str(error))
             self._set(status="failed", error=str(error), finished_at=time.time())
+            # On record either way: "uncertain" may have created (and billed) a job, "rejected" did not.
+            self.client.journal.update(self.local_id, error=str(error),
+                                       status="uncertain" if isinstance(error, SubmitUncertainError) else "rejected")
             if not self._accepted.done():
                 self._accepted.set_exception(error)
             if not self._done.done():
