@@ -38,11 +38,12 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "sim":
-        return importlib.import_module(".sim", __name__)
     module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runcomfy_nb' has no attribute {name!r}")
+    if module is None:  # a submodule: rc.sim, rc.config, …
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'runcomfy_nb' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

@@ -98,12 +98,16 @@ class JobView(_Persisted):
     notice = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, job: Job, **kwargs: Any) -> None:
+        labels = _labels(job.model_id, job.client)
+        state = job_state(job, labels)
+        state.pop("local_id")
+        # The comm opens with the job's real state, not the traits' defaults.
         super().__init__(model_id=job.model_id, display_name=job.client.display_name(job.model_id),
-                         simulator=job.simulator, **kwargs)
+                         simulator=job.simulator, **state, **kwargs)
         self.job = job
-        self._labels = _labels(job.model_id, job.client)
-        self._sync(job)
+        self._labels = labels
         job.on_change(self._on_job_change)
+        self._sync(job)  # anything that changed while the comm was opening
         self.on_msg(self._on_front_end_message)
 
     def _sync(self, job: Job) -> None:
