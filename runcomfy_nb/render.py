@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 _COLOURS = {"completed": "#1a7f37", "failed": "#cf222e", "cancelled": "#6e7781", "in_progress": "#0969da",
             "in_queue": "#9a6700", "submitting": "#8250df"}
-# Shown only while no live widget is on the page: the widget's CSS hides it; this rule hides the
-# "model not found" placeholder of a widget that can no longer render (reopened without a kernel).
-_STYLE = ("<style>.jp-OutputArea-child:has(+ .jp-OutputArea-child .rcnb-static):not(:has(.rcnb-root))"
-          "{display:none}</style>")
+# The static copy sits in the output right after the live widget. While the widget renders (.rcnb-root), the
+# copy is hidden; when the widget cannot render (reopened without a kernel: "model not found"), the widget's
+# output is hidden and the copy shows. Lab drops <style> from untrusted outputs: then both show, nothing is lost.
+_STYLE = ("<style>.jp-OutputArea-child:has(.rcnb-root) + .jp-OutputArea-child:has(.rcnb-static){display:none}"
+          ".jp-OutputArea-child:has(+ .jp-OutputArea-child .rcnb-static):not(:has(.rcnb-root)){display:none}</style>")
 
 
 def _esc(value: Any) -> str:
@@ -65,7 +66,7 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     error = f"<pre style='color:#cf222e;white-space:pre-wrap'>{_esc(job.error)}</pre>" if job.error else ""
     position = f" · position {job.queue_position}" if job.queue_position is not None else ""
     return (
-        f"{_STYLE}<div class='rcnb-static' style='border:1px solid #d0d7de;border-radius:6px;padding:8px;"
+        f"<div class='rcnb-job' style='border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:4px 0;"
         f"font-family:sans-serif;font-size:13px'>"
         f"<div><b>{_esc(job.client.display_name(job.model_id))}</b> <code>{_esc(job.request_id or '')}</code>{sim} "
         f"<span style='background:{colour};color:#fff;border-radius:10px;padding:1px 8px'>{_esc(status)}</span>"
@@ -73,3 +74,8 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
         f"<table style='margin:6px 0'>{rows}</table>{error}"
         f"<div style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(media)}</div></div>"
     )
+
+
+def static_copy(cards: list[str], empty: str = "") -> str:
+    """The text/html fallback output: job cards (or a line saying there are none) plus the style above."""
+    return f"{_STYLE}<div class='rcnb-static'>{''.join(cards) or _esc(empty)}</div>"

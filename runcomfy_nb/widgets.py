@@ -7,9 +7,10 @@ The traits and messages are the contract with js/ (docs/widgets.md).
 
 from __future__ import annotations
 
+import contextvars
 import copy
+import functools
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from . import schemas
 from .api import Client, default_client
 from .config import settings
 from .job import TERMINAL, Job
-from .render import inputs_summary, job_html
+from .render import inputs_summary, job_html, static_copy
 
 STATIC = Path(__file__).parent / "static"
 
@@ -69,19 +70,27 @@ class _Persisted(anywidget.AnyWidget):
         raise NotImplementedError
 
     def _ipython_display_(self) -> None:
-        display(self)
+        bundle = self._repr_mimebundle_()  # not display(self): that would come back here
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
         self._fallback_handle = display(HTML(self._fallback_html()), display_id=True)
 
     def _refresh_fallback(self) -> None:
-        if self._fallback_handle is not None:
-            self._fallback_handle.update(HTML(self._fallback_html()))
+        if self._fallback_handle is None:
+            return
+        # Background tasks carry the context of the cell that started them, so ipykernel would send the update
+        # as a message of that (long finished) cell, which nbclient/nbconvert ignore. In an empty context it goes
+        # out under the kernel's current parent; JupyterLab routes display updates by display_id either way.
+        update = functools.partial(self._fallback_handle.update, HTML(self._fallback_html()))
+        contextvars.Context().run(update)
 
 
 class JobView(_Persisted):
     _esm = STATIC / "jobview.js"
     _css = STATIC / "widgets.css"
 
-    model_id = traitlets.Unicode("").tag(sync=True)
+    # not `model_id`: ipywidgets.Widget.model_id is the comm id that views point at
+    model_key = traitlets.Unicode("").tag(sync=True)
     display_name = traitlets.Unicode("").tag(sync=True)
     request_id = traitlets.Unicode("").tag(sync=True)
     inputs_summary = traitlets.List().tag(sync=True)
@@ -102,7 +111,7 @@ class JobView(_Persisted):
         state = job_state(job, labels)
         state.pop("local_id")
         # The comm opens with the job's real state, not the traits' defaults.
-        super().__init__(model_id=job.model_id, display_name=job.client.display_name(job.model_id),
+        super().__init__(model_key=job.model_id, display_name=job.client.display_name(job.model_id),
                          simulator=job.simulator, **state, **kwargs)
         self.job = job
         self._labels = labels
@@ -124,7 +133,7 @@ class JobView(_Persisted):
             self._refresh_fallback()
 
     def _fallback_html(self) -> str:
-        return job_html(self.job, self._labels)
+        return static_copy([job_html(self.job, self._labels)])
 
     def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -144,7 +153,8 @@ class ModelForm(_Persisted):
     _esm = STATIC / "form.js"
     _css = STATIC / "widgets.css"
 
-    model_id = traitlets.Unicode("").tag(sync=True)
+    # not `model_id`: ipywidgets.Widget.model_id is the comm id that views point at
+    model_key = traitlets.Unicode("").tag(sync=True)
     display_name = traitlets.Unicode("").tag(sync=True)
     simulator = traitlets.Bool(False).tag(sync=True)
     fields = traitlets.List().tag(sync=True)
@@ -158,7 +168,7 @@ class ModelForm(_Persisted):
         raw = self.client.schema(model_id)
         fields = schemas.describe_fields(raw) if raw else []
         self._defaults = schemas.apply_defaults(raw, {}) if raw else {}
-        super().__init__(model_id=model_id, display_name=self.client.display_name(model_id),
+        super().__init__(model_key=model_id, display_name=self.client.display_name(model_id),
                          simulator=self.client.simulator, fields=fields)
         self.jobs: list[Job] = []
         self._labels = {f["key"]: f["label"] for f in fields}
@@ -168,7 +178,7 @@ class ModelForm(_Persisted):
         self.on_msg(self._on_front_end_message)
 
     def __repr__(self) -> str:
-        return f"<ModelForm {self.model_id} runs={len(self.jobs)}>"
+        return f"<ModelForm {self.model_key} runs={len(self.jobs)}>"
 
     @property
     def last(self) -> Job | None:
@@ -180,7 +190,7 @@ class ModelForm(_Persisted):
                 or k in {f["key"] for f in self.fields if f.get("required")}}
 
     def _validate(self, _change: Any = None) -> None:
-        self.errors = self.client.field_errors(self.model_id, self._clean_values())
+        self.errors = self.client.field_errors(self.model_key, self._clean_values())
 
     def submit(self) -> Job | None:
         """Submit the current values (what the Submit button does); None if they are invalid."""
@@ -189,7 +199,7 @@ class ModelForm(_Persisted):
             return None
         self.busy = True
         try:
-            job = self.client.start(self.model_id, self._clean_values())
+            job = self.client.start(self.model_key, self._clean_values())
         except Exception as error:
             self.errors = {**self.errors, "_form": str(error)}
             return None
@@ -228,9 +238,9 @@ class ModelForm(_Persisted):
                     job.cancel_in_background()
 
     def _fallback_html(self) -> str:
-        if not self.jobs:
-            return f"<div class='rcnb-static'><i>runcomfy form for {self.model_id} — no runs yet ({time.strftime('%H:%M')})</i></div>"
-        return "".join(job_html(job, self._labels) for job in self.jobs)
+        with self._lock:
+            cards = [job_html(job, self._labels) for job in self.jobs]
+        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet")
 
 
 def form(model_id: str, client: Client | None = None, **initial: Any) -> ModelForm:

@@ -130,6 +130,12 @@ def test_magic_streams_states_while_another_cell_blocks(kernel: Kernel, sim: Any
                         and m["content"]["data"].get("state", {}).get("status") == "completed")
     assert completed_at < idle_at
     assert len(states) <= 10  # only real state changes travel, not a message per poll
+    # The cell showed the live view of that very comm, then a static copy that was updated when the job ended.
+    shown = [m["content"] for m in kernel.messages if m["msg_type"] in ("display_data", "update_display_data")]
+    assert shown[0]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] == comm_id
+    assert "rcnb-static" in shown[1]["data"]["text/html"] and shown[1]["transient"]["display_id"]
+    final_copy = [c for c in shown if c.get("transient", {}).get("display_id") == shown[1]["transient"]["display_id"]][-1]
+    assert "completed" in final_copy["data"]["text/html"] and final["outputs"][0]["url"] in final_copy["data"]["text/html"]
 
 
 def test_cancel_message_on_a_queued_job(kernel: Kernel, sim: Any) -> None:

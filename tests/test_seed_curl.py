@@ -102,7 +102,11 @@ def _requested_size(schema: dict[str, Any]) -> tuple[int, int] | None:
         default = schema["properties"].get(key, {}).get("default", "")
         found = re.match(r"(\d+)[x:](\d+)", default)
         if found:
-            return int(found.group(1)), int(found.group(2))
+            width, height = int(found.group(1)), int(found.group(2))
+            if max(width, height) <= 64:  # a bare ratio ("16:9"): the long side is 1024 (docs/simulator.md)
+                scale = 1024 / max(width, height)
+                return round(width * scale), round(height * scale)
+            return width, height
     return None
 
 

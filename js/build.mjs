@@ -1,0 +1,31 @@
+// Build the widget bundles: `npm run build` (→ runcomfy_nb/static/) or `node js/build.mjs OUTDIR`.
+// Output is deterministic (pinned esbuild, fixed options, paths relative to the repo), so
+// tests/test_js.py can check that the committed bundles match a fresh build byte for byte.
+
+import { copyFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const outdir = path.resolve(process.argv[2] || path.join(repo, "runcomfy_nb", "static"));
+
+await mkdir(outdir, { recursive: true });
+await esbuild.build({
+  absWorkingDir: repo,
+  entryPoints: { jobview: "js/jobview.js", form: "js/form.js" },
+  outdir,
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2020",
+  splitting: false, // anywidget loads each module on its own: no chunks to import
+  minify: false, // small enough; readable in diffs and in the browser's devtools
+  sourcemap: false,
+  legalComments: "none",
+  charset: "utf8",
+  banner: { js: "// Built from js/ by `npm run build` (esbuild). Do not edit: edit js/ and rebuild." },
+  logLevel: "warning",
+});
+await copyFile(path.join(repo, "js", "widgets.css"), path.join(outdir, "widgets.css"));
+console.log(`built jobview.js, form.js, widgets.css → ${path.relative(process.cwd(), outdir) || "."}`);

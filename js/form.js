@@ -1,0 +1,266 @@
+// ModelForm: a form generated from a model's schema, plus the history of its runs (anywidget ESM entry point).
+// Python is the single source of truth for validation: it reads `values` and answers with `errors`.
+
+import { buildControl } from "./fields.js";
+import { createJobCard } from "./jobcard.js";
+import { TICK_MS, asList, asText, debouncer, hyper, listenerBag, ticker } from "./shared.js";
+
+/** Typing in text-like boxes is sent this long after the last keystroke (Submit flushes it at once). */
+export const TYPING_DEBOUNCE_MS = 200;
+
+/**
+ * @typedef {import("./fields.js").FieldSpec} FieldSpec
+ * @typedef {import("./fields.js").Control} Control
+ */
+
+/**
+ * @param {{model: any, el: HTMLElement}} ctx
+ * @returns {() => void} cleanup
+ */
+function render({ model, el }) {
+  const doc = el.ownerDocument;
+  const h = hyper(doc);
+  const bag = listenerBag(model);
+  const typing = debouncer(TYPING_DEBOUNCE_MS);
+  const uid = `rcnb-${Math.random().toString(36).slice(2, 10)}`; // ids unique per render, no module state
+  let disposed = false;
+
+  // ---------- skeleton
+  const title = h("span", { class: "rcnb-title" });
+  const modelId = h("code", { class: "rcnb-model-id" });
+  const simBadge = h("span", { class: "rcnb-badge rcnb-sim", text: "simulator", title: "talking to the offline simulator, not the real API" });
+  const formError = h("div", { class: "rcnb-form-error", role: "alert", hidden: true });
+  const fieldsBox = h("div", { class: "rcnb-fields" });
+  const submitBtn = /** @type {HTMLButtonElement} */ (h("button", { class: "rcnb-btn rcnb-primary rcnb-submit", type: "button", text: "Submit" }));
+  const resetBtn = h("button", { class: "rcnb-btn rcnb-reset", type: "button", text: "Reset", title: "back to the model's defaults" });
+  const busyText = h("span", { class: "rcnb-busy", role: "status", hidden: true }, h("span", { class: "rcnb-spinner", "aria-hidden": "true" }), "submitting…");
+  const historyList = h("div", { class: "rcnb-history-list" });
+  const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), historyList);
+  const root = h(
+    "div",
+    { class: "rcnb-root rcnb-form" },
+    h("div", { class: "rcnb-header" }, h("span", { class: "rcnb-titles" }, title, modelId), h("span", { class: "rcnb-spacer" }), simBadge),
+    formError,
+    fieldsBox,
+    h("div", { class: "rcnb-actions" }, submitBtn, resetBtn, busyText),
+    historyBox,
+  );
+  el.append(root);
+
+  // ---------- values: `current` is what we believe `values` is, including edits not yet pushed
+  /** @type {Record<string, any>} */
+  let current = { ...(model.get("values") || {}) };
+  /** keys edited locally and not yet pushed (Python's echo must not overwrite them) */
+  const dirty = new Set();
+  /** @type {Map<string, string>} local, client-side problems (bad JSON, 3.5 in an integer box) */
+  const localErrors = new Map();
+  /** @type {Map<string, {row: HTMLElement, control: Control, error: HTMLElement}>} */
+  let rows = new Map();
+  /** DOM listeners of the current controls (dropped when `fields` changes) */
+  let fieldBag = listenerBag(model);
+
+  const push = () => {
+    if (disposed) return;
+    dirty.clear();
+    model.set("values", { ...current });
+    model.save_changes();
+  };
+  /** @param {string} key @param {any} value @param {{debounce?: boolean}} [opts] */
+  const write = (key, value, opts = {}) => {
+    if (disposed) return;
+    current = { ...current, [key]: value };
+    dirty.add(key);
+    if (opts.debounce) typing.run(push);
+    else {
+      typing.cancel();
+      push();
+    }
+  };
+
+  // ---------- fields
+  const buildFields = () => {
+    fieldBag.dispose();
+    fieldBag = listenerBag(model);
+    typing.cancel();
+    dirty.clear();
+    localErrors.clear();
+    current = { ...(model.get("values") || {}) };
+    /** @type {Map<string, {row: HTMLElement, control: Control, error: HTMLElement}>} */
+    const next = new Map();
+    asList(model.get("fields")).forEach((/** @type {FieldSpec} */ f, i) => {
+      if (!f || typeof f !== "object" || typeof f.key !== "string" || next.has(f.key)) return;
+      const key = f.key;
+      const id = `${uid}-f${i}`;
+      const error = h("div", { class: "rcnb-field-error", role: "alert", hidden: true });
+      const control = buildControl(
+        {
+          doc,
+          id,
+          write: (v, o) => write(key, v, o),
+          setLocalError: (msg) => {
+            if (msg) localErrors.set(key, msg);
+            else localErrors.delete(key);
+            renderErrors();
+          },
+          listen: fieldBag.dom,
+          isDisposed: () => disposed,
+        },
+        f,
+        current[key],
+      );
+      const label = h(
+        "label",
+        { class: "rcnb-label", for: id },
+        asText(f.label) || key,
+        f.required ? h("span", { class: "rcnb-required", title: "required", text: " *" }) : null,
+      );
+      const hint = asText(f.description) ? h("div", { class: "rcnb-hint", text: asText(f.description) }) : null;
+      const row = h("div", { class: "rcnb-field", "data-key": key, "data-kind": control.el.dataset.kind }, label, control.el, hint, error);
+      next.set(key, { row, control, error });
+    });
+    rows = next;
+    fieldsBox.replaceChildren(...[...rows.values()].map((r) => r.row));
+    renderErrors();
+  };
+
+  /** Python changed `values` (load, reset, its own normalisation): show it without clobbering edits in flight. */
+  const onValues = () => {
+    const incoming = { ...(model.get("values") || {}) };
+    for (const [key, r] of rows) {
+      if (dirty.has(key)) continue;
+      if (JSON.stringify(incoming[key]) !== JSON.stringify(current[key])) {
+        localErrors.delete(key);
+        r.control.set(incoming[key]);
+      }
+    }
+    for (const key of dirty) incoming[key] = current[key];
+    current = incoming;
+    renderErrors();
+  };
+
+  /** Re-show every control from the model's values and drop local errors (before reset/load). */
+  const resync = () => {
+    typing.cancel();
+    dirty.clear();
+    localErrors.clear();
+    current = { ...(model.get("values") || {}) };
+    for (const [key, r] of rows) r.control.set(current[key]);
+    renderErrors();
+  };
+
+  // ---------- errors / submit state
+  const renderErrors = () => {
+    const errors = /** @type {Record<string, any>} */ (model.get("errors") || {});
+    /** @type {string[]} */
+    const formWide = [];
+    if (asText(errors._form)) formWide.push(asText(errors._form));
+    for (const [key, msg] of Object.entries(errors)) {
+      if (key !== "_form" && !rows.has(key)) formWide.push(`${key}: ${asText(msg)}`);
+    }
+    formError.textContent = formWide.join("\n");
+    formError.hidden = formWide.length === 0;
+    for (const [key, r] of rows) {
+      const msgs = [localErrors.get(key), asText(errors[key])].filter(Boolean);
+      r.error.textContent = msgs.join(" · ");
+      r.error.hidden = msgs.length === 0;
+      r.row.classList.toggle("rcnb-invalid", msgs.length > 0);
+    }
+    renderSubmit();
+  };
+  const renderSubmit = () => {
+    const busy = !!model.get("busy");
+    const blocked = Object.keys(model.get("errors") || {}).length > 0 || localErrors.size > 0;
+    submitBtn.disabled = busy || blocked;
+    submitBtn.title = blocked ? "fix the fields marked in red first" : "";
+    busyText.hidden = !busy;
+  };
+
+  const renderHeader = () => {
+    const name = asText(model.get("display_name")) || asText(model.get("model_key"));
+    title.textContent = name;
+    modelId.textContent = asText(model.get("model_key")) !== name ? asText(model.get("model_key")) : "";
+    modelId.hidden = !modelId.textContent;
+    simBadge.hidden = !model.get("simulator");
+  };
+
+  // ---------- history: one job card per run, keyed by request_id and reused across updates
+  /** @type {Map<string, {card: ReturnType<typeof createJobCard>, index: number, run: any}>} */
+  let cards = new Map();
+  const clock = ticker(() => {
+    const now = Date.now();
+    let any = false;
+    for (const c of cards.values()) any = c.card.tick(now) || any;
+    clock.set(any);
+  }, TICK_MS);
+
+  const renderHistory = () => {
+    const runs = asList(model.get("history"));
+    const now = Date.now();
+    /** @type {typeof cards} */
+    const next = new Map();
+    let ticking = false;
+    runs.forEach((run, i) => {
+      if (!run || typeof run !== "object") return;
+      let key = asText(run.request_id) || `#${i}`;
+      while (next.has(key)) key += "'";
+      let entry = cards.get(key);
+      if (!entry) {
+        const e = { card: /** @type {any} */ (null), index: i, run };
+        e.card = createJobCard(doc, {
+          title: false,
+          onCancel: () => model.send({ type: "cancel", request_id: asText(e.run.request_id) }),
+          onLoad: () => {
+            resync();
+            model.send({ type: "load", index: e.index });
+          },
+        });
+        entry = e;
+      }
+      entry.index = i;
+      entry.run = run;
+      ticking = entry.card.update({ ...run, simulator: false, notice: "" }, now) || ticking;
+      next.set(key, entry);
+    });
+    for (const [key, entry] of cards) if (!next.has(key)) entry.card.destroy();
+    cards = next;
+    [...cards.values()].forEach((entry, i) => {
+      if (historyList.children[i] !== entry.card.el) historyList.insertBefore(entry.card.el, historyList.children[i] || null);
+    });
+    historyBox.hidden = cards.size === 0;
+    clock.set(ticking);
+  };
+
+  // ---------- wiring
+  bag.dom(submitBtn, "click", () => {
+    typing.flush(); // the last keystrokes go out before the submit message
+    if (submitBtn.disabled) return;
+    model.send({ type: "submit" });
+  });
+  bag.dom(resetBtn, "click", () => {
+    resync();
+    model.send({ type: "reset" });
+  });
+  bag.model("change:fields", buildFields);
+  bag.model("change:values", onValues);
+  bag.model("change:errors", renderErrors);
+  bag.model("change:busy", renderSubmit);
+  bag.model("change:history", renderHistory);
+  for (const t of ["model_key", "display_name", "simulator"]) bag.model(`change:${t}`, renderHeader);
+
+  renderHeader();
+  buildFields();
+  renderHistory();
+
+  return () => {
+    disposed = true;
+    typing.cancel();
+    bag.dispose();
+    fieldBag.dispose();
+    clock.stop();
+    for (const entry of cards.values()) entry.card.destroy();
+    cards.clear();
+    root.remove();
+  };
+}
+
+export default { render };

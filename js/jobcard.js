@@ -1,0 +1,281 @@
+// The job card: one job's header, inputs summary, results and buttons.
+// Used as-is by JobView and for every run in ModelForm's history, so both look and behave alike.
+
+import {
+  asList,
+  asText,
+  elapsedInfo,
+  hyper,
+  queueText,
+  safeUrl,
+  setSafeUrl,
+  statusInfo,
+  TERMINAL_STATUSES,
+} from "./shared.js";
+
+/**
+ * @typedef {{url: string, kind: string, mime?: string, name?: string}} OutputSpec
+ * @typedef {{
+ *   model_key?: string, display_name?: string, request_id?: string,
+ *   inputs_summary?: Array<{label: string, value: string}>,
+ *   status?: string, queue_position?: number|null,
+ *   submitted_at?: number|null, started_at?: number|null, finished_at?: number|null,
+ *   outputs?: OutputSpec[], error?: string, cancellable?: boolean, cancel_note?: string,
+ *   simulator?: boolean, notice?: string
+ * }} JobState
+ * @typedef {{
+ *   title?: boolean,          // show display_name/model_key (JobView) or not (history rows)
+ *   onCancel?: () => void,
+ *   onSave?: () => void,      // adds a Save button
+ *   onLoad?: () => void,      // adds a "Load inputs" button
+ * }} CardOptions
+ */
+
+/**
+ * Build a job card. The card owns no timers; call `tick(now)` to refresh the elapsed text.
+ * @param {Document} doc
+ * @param {CardOptions} opts
+ */
+export function createJobCard(doc, opts = {}) {
+  const h = hyper(doc);
+  /** @type {Array<() => void>} */
+  const undo = [];
+  /** @param {EventTarget} t @param {string} type @param {EventListener} fn */
+  const listen = (t, type, fn) => {
+    t.addEventListener(type, fn);
+    undo.push(() => t.removeEventListener(type, fn));
+  };
+
+  // --- header
+  const title = h("span", { class: "rcnb-title" });
+  const subtitle = h("code", { class: "rcnb-model-id" });
+  const reqId = h("code", { class: "rcnb-reqid", title: "request_id" });
+  const simBadge = h("span", { class: "rcnb-badge rcnb-sim", text: "simulator", title: "talking to the offline simulator, not the real API" });
+  const badge = h("span", { class: "rcnb-badge rcnb-status" });
+  const queue = h("span", { class: "rcnb-queue" });
+  const elapsed = h("span", { class: "rcnb-elapsed" });
+  const header = h(
+    "div",
+    { class: "rcnb-header" },
+    opts.title ? h("span", { class: "rcnb-titles" }, title, subtitle) : null,
+    reqId,
+    h("span", { class: "rcnb-spacer" }),
+    simBadge,
+    badge,
+    queue,
+    elapsed,
+  );
+
+  // --- body
+  const inputs = h("dl", { class: "rcnb-inputs" });
+  const error = h("pre", { class: "rcnb-error", role: "alert" });
+  const results = h("div", { class: "rcnb-outputs" });
+
+  // --- footer
+  const cancelBtn = h("button", { class: "rcnb-btn rcnb-cancel", type: "button", text: "Cancel" });
+  const cancelNote = h("span", { class: "rcnb-cancel-note" });
+  const saveBtn = opts.onSave ? h("button", { class: "rcnb-btn rcnb-save", type: "button", text: "Save" }) : null;
+  const loadBtn = opts.onLoad ? h("button", { class: "rcnb-btn rcnb-load", type: "button", text: "Load inputs", title: "copy this run's inputs into the form" }) : null;
+  const notice = h("span", { class: "rcnb-notice", role: "status" });
+  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, notice);
+
+  // --- lightbox (one per card; closed by click or Escape). While open it lives in its own .rcnb-root
+  // under <body>, so no clipping or stacking context of the notebook's output area can cut it off.
+  const lbImg = h("img", { class: "rcnb-lightbox-img", alt: "" });
+  const lbOpen = h("a", { class: "rcnb-lightbox-open", target: "_blank", rel: "noopener noreferrer" });
+  const lightbox = h("div", { class: "rcnb-lightbox", tabindex: "-1", role: "dialog", "aria-label": "image preview" }, lbImg, lbOpen);
+  const lightboxLayer = h("div", { class: "rcnb-root rcnb-lightbox-layer" }, lightbox);
+
+  const root = h("div", { class: "rcnb-card" }, header, inputs, error, results, footer);
+
+  /** @type {JobState} */
+  let state = {};
+  let cancelling = false;
+  let cancelKey = "";
+  /** @type {Map<string, HTMLElement>} output key → item element, so unchanged videos are not recreated */
+  const items = new Map();
+
+  const stateKey = (/** @type {JobState} */ s) => `${s.status}|${!!s.cancellable}|${s.cancel_note || ""}`;
+
+  listen(cancelBtn, "click", () => {
+    if (cancelling || !state.cancellable) return;
+    cancelling = true;
+    cancelKey = stateKey(state);
+    renderButtons();
+    opts.onCancel?.();
+  });
+  if (saveBtn) listen(saveBtn, "click", () => opts.onSave?.());
+  if (loadBtn) listen(loadBtn, "click", () => opts.onLoad?.());
+
+  const closeLightbox = () => {
+    lightboxLayer.remove();
+    lbImg.removeAttribute("src");
+    lbOpen.removeAttribute("href");
+  };
+  listen(lightbox, "click", (e) => {
+    if (e.target !== lbOpen) closeLightbox();
+  });
+  listen(lightbox, "keydown", (e) => {
+    if (/** @type {KeyboardEvent} */ (e).key === "Escape") closeLightbox();
+  });
+  /** @param {string} url @param {string} name */
+  const openLightbox = (url, name) => {
+    if (!setSafeUrl(lbImg, "src", url)) return;
+    lbImg.setAttribute("alt", name);
+    setSafeUrl(lbOpen, "href", url);
+    if (/^data:/i.test(url)) {
+      lbOpen.setAttribute("download", name || "image");
+      lbOpen.textContent = "download";
+      lbOpen.removeAttribute("target");
+    } else {
+      lbOpen.removeAttribute("download");
+      lbOpen.setAttribute("target", "_blank");
+      lbOpen.textContent = "open original ↗";
+    }
+    (doc.body || doc.documentElement).append(lightboxLayer);
+    lightbox.focus?.();
+  };
+
+  /**
+   * One output → one element (img / video / link / plain text when the URL is unsafe).
+   * @param {OutputSpec} out
+   * @param {number} i
+   */
+  const buildItem = (out, i) => {
+    const url = safeUrl(out.url);
+    const name = asText(out.name) || `output ${i + 1}`;
+    const kind = out.kind === "image" || out.kind === "video" ? out.kind : "file";
+    const cap = h("figcaption", { class: "rcnb-caption", text: name, title: name });
+    if (url == null) {
+      return h(
+        "figure",
+        { class: "rcnb-output rcnb-output-unsafe" },
+        h("span", { class: "rcnb-unsafe", text: `not shown (unsupported URL): ${asText(out.url)}` }),
+        cap,
+      );
+    }
+    if (kind === "image") {
+      const img = h("img", { class: "rcnb-media", alt: name, loading: "lazy", title: "click to enlarge" });
+      setSafeUrl(img, "src", url);
+      listen(img, "click", () => openLightbox(url, name));
+      return h("figure", { class: "rcnb-output rcnb-output-image" }, img, cap);
+    }
+    if (kind === "video") {
+      const video = h("video", { class: "rcnb-media", controls: true, preload: "metadata", playsinline: true });
+      setSafeUrl(video, "src", url);
+      return h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+    }
+    const a = h("a", { class: "rcnb-file", target: "_blank", rel: "noopener noreferrer", text: name });
+    setSafeUrl(a, "href", url);
+    if (/^data:/i.test(url)) {
+      a.removeAttribute("target");
+      a.setAttribute("download", name);
+    }
+    return h("figure", { class: "rcnb-output rcnb-output-file" }, a, asText(out.mime) ? h("span", { class: "rcnb-mime", text: asText(out.mime) }) : null);
+  };
+
+  const renderOutputs = () => {
+    const outs = asList(state.outputs).filter((o) => o && typeof o === "object");
+    const seen = new Set();
+    /** @type {HTMLElement[]} */
+    const order = [];
+    outs.forEach((o, i) => {
+      let key = `${o.kind}\u0000${o.url}\u0000${o.name}`;
+      while (seen.has(key)) key += "\u0000"; // duplicates get their own element
+      seen.add(key);
+      let item = items.get(key);
+      if (!item) {
+        item = buildItem(o, i);
+        items.set(key, item);
+      }
+      order.push(item);
+    });
+    for (const [key, item] of items) {
+      if (!seen.has(key)) {
+        item.remove();
+        items.delete(key);
+      }
+    }
+    // Re-insert only what is out of place (moving a playing <video> needlessly would be rude).
+    order.forEach((item, i) => {
+      if (results.children[i] !== item) results.insertBefore(item, results.children[i] || null);
+    });
+    results.classList.toggle("rcnb-gallery", order.length > 1);
+    results.hidden = order.length === 0;
+  };
+
+  const renderInputs = () => {
+    const rows = asList(state.inputs_summary).filter((r) => r && typeof r === "object");
+    inputs.replaceChildren(
+      ...rows.flatMap((r) => {
+        const value = asText(r.value);
+        return [h("dt", { text: asText(r.label) }), h("dd", { text: value, title: value })];
+      }),
+    );
+    inputs.hidden = rows.length === 0;
+  };
+
+  const renderButtons = () => {
+    const s = state;
+    if (cancelling && stateKey(s) !== cancelKey) cancelling = false;
+    cancelBtn.disabled = cancelling || !s.cancellable;
+    cancelBtn.textContent = cancelling ? "cancelling…" : "Cancel";
+    // Nothing to cancel any more: hide the button rather than show a dead one.
+    cancelBtn.hidden = !s.cancellable && TERMINAL_STATUSES.includes(/** @type {string} */ (s.status));
+    cancelNote.textContent = asText(s.cancel_note);
+    cancelNote.hidden = !cancelNote.textContent;
+    if (saveBtn) saveBtn.disabled = !(s.status === "completed" && asList(s.outputs).length > 0);
+    notice.textContent = asText(s.notice);
+    notice.hidden = !notice.textContent;
+  };
+
+  /** @param {number} now */
+  const tick = (now) => {
+    const e = elapsedInfo(state, now);
+    elapsed.textContent = e.text;
+    if (e.title) elapsed.setAttribute("title", e.title);
+    else elapsed.removeAttribute("title");
+    return e.ticking;
+  };
+
+  return {
+    el: root,
+    /**
+     * Apply a full state snapshot. Returns whether the elapsed counter should tick.
+     * @param {JobState} next
+     * @param {number} now
+     */
+    update(next, now) {
+      state = next || {};
+      const s = state;
+      const name = asText(s.display_name) || asText(s.model_key);
+      title.textContent = name;
+      subtitle.textContent = asText(s.display_name) && asText(s.model_key) !== name ? asText(s.model_key) : "";
+      subtitle.hidden = !subtitle.textContent;
+      reqId.textContent = asText(s.request_id);
+      reqId.hidden = !reqId.textContent;
+      simBadge.hidden = !s.simulator;
+      const st = statusInfo(s.status);
+      badge.textContent = st.label;
+      badge.className = `rcnb-badge rcnb-status ${st.cls}`;
+      root.dataset.status = st.known ? /** @type {string} */ (s.status) : "other";
+      const q = s.status === "in_queue" ? queueText(s.queue_position) : "";
+      queue.textContent = q;
+      queue.hidden = !q;
+      if (q) queue.setAttribute("title", `${s.queue_position} job(s) ahead`);
+      error.textContent = asText(s.error);
+      error.hidden = !error.textContent;
+      renderInputs();
+      renderOutputs();
+      renderButtons();
+      return tick(now);
+    },
+    tick,
+    destroy() {
+      closeLightbox();
+      while (undo.length) /** @type {() => void} */ (undo.pop())();
+      items.clear();
+      root.remove();
+    },
+  };
+}

@@ -1,0 +1,537 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+
+import ModelForm, { TYPING_DEBOUNCE_MS } from "../../js/form.js";
+import { fire, makeDom, sleep, trackTimers, type, urlsIn } from "./dom.js";
+import { FakeModel } from "./fake_model.js";
+import { seedModels } from "./schemas.js";
+
+const HOSTILE = "<img src=x onerror=alert(1)>";
+const MODELS = seedModels();
+const byId = (id) => MODELS.find((m) => m.model_id === id);
+const settle = () => sleep(TYPING_DEBOUNCE_MS + 60);
+
+let timers;
+let cleanups;
+beforeEach(() => {
+  timers = trackTimers();
+  cleanups = [];
+});
+afterEach(() => {
+  for (const c of cleanups) c();
+  timers.restore();
+});
+
+/** Render a form for one of the seed models (or explicit fields). */
+function mount(modelId, over = {}) {
+  const m = byId(modelId);
+  const { el, window, document } = makeDom();
+  const model = new FakeModel({
+    model_key: m.model_id,
+    display_name: m.display_name,
+    simulator: false,
+    fields: m.fields,
+    values: { ...m.defaults },
+    errors: {},
+    busy: false,
+    history: [],
+    ...over,
+  });
+  const cleanup = ModelForm.render({ model, el });
+  cleanups.push(cleanup);
+  const row = (key) => el.querySelector(`.rcnb-field[data-key="${key}"]`);
+  const submit = () => el.querySelector(".rcnb-submit");
+  const values = () => model.get("values");
+  return { el, window, document, model, cleanup, row, submit, values, m };
+}
+
+describe("one control of the right kind per field, for each seed schema", () => {
+  for (const m of MODELS) {
+    test(m.model_id, () => {
+      const { el, row } = mount(m.model_id);
+      assert.equal(el.querySelectorAll(".rcnb-field").length, m.fields.length);
+      assert.equal(el.querySelectorAll(".rcnb-control").length, m.fields.length);
+      for (const f of m.fields) {
+        const r = row(f.key);
+        assert.ok(r, `row for ${f.key}`);
+        const controls = r.querySelectorAll(".rcnb-control");
+        assert.equal(controls.length, 1, f.key);
+        const c = controls[0];
+        assert.equal(c.dataset.kind, f.kind, f.key);
+        const label = r.querySelector("label.rcnb-label");
+        assert.ok(label.textContent.startsWith(f.label), f.key);
+        assert.equal(!!r.querySelector(".rcnb-required"), f.required, `required mark on ${f.key}`);
+        assert.ok(r.ownerDocument.getElementById(label.htmlFor), `label of ${f.key} points at its input`);
+        const bounded = f.minimum != null && f.maximum != null;
+        switch (f.kind) {
+          case "text":
+            assert.equal(c.querySelectorAll(f.multiline ? "textarea" : "input[type=text]").length, 1, f.key);
+            assert.equal(!!c.querySelector(".rcnb-counter"), f.max_length != null, f.key);
+            break;
+          case "enum":
+            assert.equal(c.querySelectorAll("select").length, 1);
+            assert.equal(c.querySelectorAll("option").length, f.choices.length + 1);
+            break;
+          case "integer":
+          case "number":
+            assert.equal(c.querySelectorAll("input[type=number]").length, 1, f.key);
+            assert.equal(c.querySelectorAll("input[type=range]").length, bounded ? 1 : 0, f.key);
+            break;
+          case "seed":
+            assert.equal(c.querySelectorAll("input[type=number]").length, 1);
+            assert.equal(c.querySelectorAll("input[type=range]").length, 0);
+            assert.equal(c.querySelectorAll("button.rcnb-dice").length, 1);
+            break;
+          case "boolean":
+            assert.equal(c.querySelectorAll("input[type=checkbox]").length, 1);
+            break;
+          case "json":
+            assert.equal(c.querySelectorAll("textarea.rcnb-json").length, 1);
+            break;
+          case "media":
+            assert.equal(c.querySelectorAll("input.rcnb-url").length, 1);
+            assert.equal(c.querySelector("input[type=file]").getAttribute("accept"), `${f.media}/*`);
+            break;
+          default:
+            assert.fail(`unexpected kind ${f.kind}`);
+        }
+      }
+    });
+  }
+});
+
+test("defaults from values are shown in the controls", () => {
+  const { row } = mount("community/wan-2-1/fusionx/image-to-video");
+  assert.ok(row("600_prompt").querySelector("textarea").value.startsWith("A close-up shot"));
+  assert.equal(row("598_seed").querySelector("input").value, "96860978");
+  assert.equal(row("598_steps").querySelector("input[type=number]").value, "10");
+  assert.equal(row("598_steps").querySelector("input[type=range]").value, "10");
+  assert.equal(row("598_cfg").querySelector("input[type=number]").value, "1");
+  const sel = row("602_widthx602_height").querySelector("select");
+  assert.equal(sel.selectedOptions[0].textContent, "720x480 (3:2)");
+  assert.equal(row("608_image").querySelector("input.rcnb-url").value, "RunComfy_examples_1235_1.png");
+  assert.equal(row("608_image").querySelector(".rcnb-preview").hidden, true, "not a safe URL: no preview");
+});
+
+describe("editing writes typed values back", () => {
+  test("text: debounced, whole dict written; counter turns red past max_length", async () => {
+    const { row, model, values } = mount("wan-ai/wan-2-5/text-to-image");
+    const area = row("prompt").querySelector("textarea");
+    const counter = row("prompt").querySelector(".rcnb-counter");
+    assert.equal(counter.textContent, "0 / 2048");
+    type(area, "a red");
+    type(area, "a red fox");
+    assert.equal(model.saves.length, 0, "debounced");
+    await settle();
+    assert.equal(model.saves.length, 1);
+    assert.deepEqual(values(), { aspect_ratio: "1440:810 (16:9)", prompt: "a red fox" });
+    assert.equal(counter.textContent, "9 / 2048");
+    assert.ok(!counter.classList.contains("rcnb-over"));
+    type(area, "🦊".repeat(2049));
+    assert.equal(counter.textContent, "2049 / 2048", "code points, like JSON Schema");
+    assert.ok(counter.classList.contains("rcnb-over"));
+  });
+
+  test("single-line text box for a short text field", () => {
+    const { row } = mount("wan-ai/wan-2-5/text-to-image", {
+      fields: [{ key: "name", label: "Name", kind: "text", description: "", required: false }],
+      values: {},
+    });
+    assert.equal(row("name").querySelector("input").type, "text");
+  });
+
+  test("enum: 69 options, writes the choice; integer choices stay integers", () => {
+    const a = mount("ideogram/ideogram-v3/reframe");
+    const sel = a.row("resolution").querySelector("select");
+    assert.equal(sel.options.length, 70);
+    assert.equal(sel.selectedOptions[0].textContent, "1152:864 (4:3)");
+    sel.value = "29";
+    fire(sel);
+    assert.equal(a.values().resolution, "1024:1024 (1:1)");
+
+    const b = mount("community/wan-2-1/fusionx/image-to-video");
+    const frames = b.row("602_num_frames").querySelector("select");
+    assert.equal(frames.selectedOptions[0].textContent, "81");
+    frames.value = "1";
+    fire(frames);
+    assert.strictEqual(b.values()["602_num_frames"], 141);
+  });
+
+  test("integer with bounds: slider + box in sync, step 1, ints written; 3.5 is refused locally", async () => {
+    const { row, values, submit } = mount("community/wan-2-1/fusionx/image-to-video");
+    const r = row("598_steps");
+    const slider = r.querySelector("input[type=range]");
+    const box = r.querySelector("input[type=number]");
+    assert.equal(slider.step, "1");
+    assert.equal(slider.min, "6");
+    assert.equal(slider.max, "20");
+    type(slider, "14");
+    assert.equal(box.value, "14");
+    await settle();
+    assert.strictEqual(values()["598_steps"], 14);
+    type(box, "17");
+    assert.equal(slider.value, "17");
+    await settle();
+    assert.strictEqual(values()["598_steps"], 17);
+    type(box, "3.5");
+    await settle();
+    assert.strictEqual(values()["598_steps"], 17, "invalid entry not written");
+    assert.equal(r.querySelector(".rcnb-field-error").textContent, "must be a whole number");
+    assert.equal(submit().disabled, true);
+    type(box, "");
+    await settle();
+    assert.strictEqual(values()["598_steps"], null, "empty box = unset");
+    assert.equal(submit().disabled, false);
+  });
+
+  test("number 0..1: step 0.01, floats written", async () => {
+    const { row, values } = mount("bytedance/dreamina-4-0/text-to-image");
+    const r = row("scale");
+    const slider = r.querySelector("input[type=range]");
+    const box = r.querySelector("input[type=number]");
+    assert.equal(slider.step, "0.01");
+    assert.equal(box.value, "0.5");
+    type(slider, "0.73");
+    assert.equal(box.value, "0.73");
+    await settle();
+    assert.strictEqual(values().scale, 0.73);
+    type(box, "0.125");
+    await settle();
+    assert.strictEqual(values().scale, 0.125);
+    assert.equal(row("598_cfg"), null);
+  });
+
+  test("number without both bounds: box alone", () => {
+    const { row } = mount("bytedance/dreamina-4-0/text-to-image", {
+      fields: [{ key: "strength", label: "Strength", kind: "number", description: "", required: false, minimum: 0 }],
+      values: {},
+    });
+    assert.equal(row("strength").querySelectorAll("input").length, 1);
+  });
+
+  test("seed: dice writes a random integer in [minimum, maximum]", () => {
+    const { row, values } = mount("ideogram/ideogram-v3/reframe");
+    const r = row("seed");
+    for (let i = 0; i < 20; i++) {
+      r.querySelector(".rcnb-dice").click();
+      const v = values().seed;
+      assert.ok(Number.isInteger(v) && v >= 0 && v <= 2147483647, String(v));
+      assert.equal(r.querySelector("input").value, String(v));
+    }
+    const small = mount("ideogram/ideogram-v3/reframe", {
+      fields: [{ key: "seed", label: "Seed", kind: "seed", description: "", required: false, minimum: 5, maximum: 7 }],
+      values: {},
+    });
+    const seen = new Set();
+    for (let i = 0; i < 60; i++) {
+      small.row("seed").querySelector(".rcnb-dice").click();
+      seen.add(small.values().seed);
+    }
+    assert.deepEqual([...seen].sort(), [5, 6, 7]);
+  });
+
+  test("seed box: typed integers written as ints", async () => {
+    const { row, values } = mount("blackforestlabs/flux-1-kontext/pro/edit");
+    type(row("seed").querySelector("input"), "42");
+    await settle();
+    assert.strictEqual(values().seed, 42);
+  });
+
+  test("boolean: checkbox", () => {
+    const { row, values } = mount("bytedance/dreamina-4-0/text-to-image");
+    const box = row("force_single").querySelector("input[type=checkbox]");
+    assert.equal(box.checked, false);
+    box.click();
+    assert.strictEqual(values().force_single, true);
+    box.click();
+    assert.strictEqual(values().force_single, false);
+  });
+
+  test("json: parsed on the fly; invalid JSON is an inline error that blocks Submit and is never written", async () => {
+    const { row, values, submit, model } = mount("ideogram/ideogram-v3/reframe");
+    const r = row("style");
+    const area = r.querySelector("textarea");
+    type(area, '{"name": "watercolor"');
+    await settle();
+    assert.match(r.querySelector(".rcnb-field-error").textContent, /^invalid JSON/);
+    assert.equal(r.querySelector(".rcnb-field-error").hidden, false);
+    assert.equal(submit().disabled, true);
+    assert.ok(!("style" in values()));
+    type(area, '{"name": "watercolor", "weight": 0.5}');
+    await settle();
+    assert.deepEqual(values().style, { name: "watercolor", weight: 0.5 });
+    assert.equal(r.querySelector(".rcnb-field-error").hidden, true);
+    assert.equal(submit().disabled, false);
+    type(area, "{oops");
+    await settle();
+    assert.deepEqual(values().style, { name: "watercolor", weight: 0.5 }, "last valid value kept");
+    submit().click();
+    assert.deepEqual(model.sent, [], "submit blocked");
+    type(area, "");
+    await settle();
+    assert.strictEqual(values().style, null);
+  });
+
+  test("media: URL box with a preview only for safe URLs", async () => {
+    const { row, values, el } = mount("blackforestlabs/flux-1-kontext/pro/edit");
+    const r = row("image_url");
+    const url = r.querySelector("input.rcnb-url");
+    type(url, "https://example.test/cat.png");
+    assert.equal(r.querySelector(".rcnb-preview img").getAttribute("src"), "https://example.test/cat.png");
+    await settle();
+    assert.equal(values().image_url, "https://example.test/cat.png");
+    type(url, "javascript:alert(1)");
+    assert.equal(r.querySelector(".rcnb-preview").hidden, true);
+    assert.equal(r.querySelector(".rcnb-preview img"), null);
+    await settle();
+    assert.equal(values().image_url, "javascript:alert(1)", "the text is the person's; it is just never used as a URL");
+    assert.ok(!urlsIn(el).some((u) => u.startsWith("javascript")));
+  });
+
+  test("media: video kind previews with <video>", () => {
+    const { row } = mount("blackforestlabs/flux-1-kontext/pro/edit", {
+      fields: [{ key: "video_url", label: "Video", kind: "media", media: "video", description: "", required: true }],
+      values: { video_url: "https://example.test/v.mp4" },
+    });
+    const v = row("video_url").querySelector(".rcnb-preview video");
+    assert.equal(v.getAttribute("src"), "https://example.test/v.mp4");
+    assert.equal(row("video_url").querySelector("input[type=file]").accept, "video/*");
+  });
+
+  test("media: a picked file is read as a data: URI; the box shows name and size, not the URI", async () => {
+    const { row, values, window } = mount("ideogram/ideogram-v3/reframe");
+    const r = row("image");
+    const picker = r.querySelector("input[type=file]");
+    const bytes = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 1, 2, 3, 4]);
+    const file = new window.File([bytes], "cat.png", { type: "image/png" });
+    Object.defineProperty(picker, "files", { value: [file], configurable: true });
+    fire(picker);
+    await sleep(50);
+    const v = values().image;
+    assert.match(v, /^data:image\/png;base64,/);
+    assert.equal(r.querySelector(".rcnb-chip-text").textContent, "cat.png (12 B)");
+    assert.equal(r.querySelector(".rcnb-chip").hidden, false);
+    assert.equal(r.querySelector("input.rcnb-url").hidden, true);
+    assert.equal(r.querySelector("input.rcnb-url").value, "");
+    assert.equal(r.querySelector(".rcnb-preview img").getAttribute("src"), v);
+    r.querySelector(".rcnb-chip-clear").click();
+    assert.strictEqual(values().image, null);
+    assert.equal(r.querySelector("input.rcnb-url").hidden, false);
+  });
+
+  test("media: a data: URI arriving from Python (load) shows a short description", () => {
+    const { row, model } = mount("ideogram/ideogram-v3/reframe");
+    model.update({ values: { ...model.get("values"), image: "data:image/png;base64," + "A".repeat(4000) } });
+    assert.equal(row("image").querySelector(".rcnb-chip-text").textContent, "image/png · 2.9 KB");
+  });
+});
+
+describe("errors from Python", () => {
+  test("shown next to their field; _form shown form-wide; Submit disabled while any", () => {
+    const { row, submit, model, el } = mount("wan-ai/wan-2-5/text-to-image");
+    assert.equal(submit().disabled, false);
+    model.update({ errors: { prompt: "prompt is required", _form: "2 problems", ghost: "unknown field" } });
+    assert.equal(row("prompt").querySelector(".rcnb-field-error").textContent, "prompt is required");
+    assert.ok(row("prompt").classList.contains("rcnb-invalid"));
+    assert.equal(el.querySelector(".rcnb-form-error").textContent, "2 problems\nghost: unknown field");
+    assert.equal(submit().disabled, true);
+    submit().click();
+    assert.deepEqual(model.sent, []);
+    model.update({ errors: {} });
+    assert.equal(row("prompt").querySelector(".rcnb-field-error").hidden, true);
+    assert.equal(el.querySelector(".rcnb-form-error").hidden, true);
+    assert.equal(submit().disabled, false);
+  });
+
+  test("error messages are text", () => {
+    const { row, model, el } = mount("wan-ai/wan-2-5/text-to-image");
+    model.update({ errors: { prompt: HOSTILE, _form: HOSTILE } });
+    assert.equal(row("prompt").querySelector(".rcnb-field-error").textContent, HOSTILE);
+    assert.equal(el.querySelectorAll("img").length, 0);
+  });
+});
+
+describe("buttons and messages", () => {
+  test("Submit flushes pending typing first, then sends submit", async () => {
+    const { row, submit, model } = mount("wan-ai/wan-2-5/text-to-image");
+    type(row("prompt").querySelector("textarea"), "a fox");
+    submit().click();
+    assert.deepEqual(model.sent, [{ type: "submit" }]);
+    assert.equal(model.saves.length, 1, "values saved before the message");
+    assert.equal(model.saves[0].values.prompt, "a fox");
+    await settle();
+    assert.equal(model.saves.length, 1, "nothing left pending");
+  });
+
+  test("busy: Submit disabled with spinner text", () => {
+    const { submit, model, el } = mount("wan-ai/wan-2-5/text-to-image");
+    model.update({ busy: true });
+    assert.equal(submit().disabled, true);
+    assert.equal(el.querySelector(".rcnb-busy").hidden, false);
+    assert.match(el.querySelector(".rcnb-busy").textContent, /submitting/);
+    model.update({ busy: false });
+    assert.equal(submit().disabled, false);
+  });
+
+  test("Reset sends reset and re-shows the model's values", () => {
+    const { row, model, el } = mount("ideogram/ideogram-v3/reframe");
+    type(row("style").querySelector("textarea"), "{bad");
+    el.querySelector(".rcnb-reset").click();
+    assert.deepEqual(model.sent, [{ type: "reset" }]);
+    assert.equal(row("style").querySelector("textarea").value, "");
+    assert.equal(row("style").querySelector(".rcnb-field-error").hidden, true);
+  });
+
+  test("values from Python update controls; a focused box keeps its caret when its value is unchanged", async () => {
+    const { row, model, document } = mount("wan-ai/wan-2-5/text-to-image");
+    const area = row("prompt").querySelector("textarea");
+    area.focus();
+    type(area, "a red fox at dawn");
+    await settle();
+    area.setSelectionRange(3, 3);
+    // Python normalises/echoes and changes another field
+    model.update({ values: { ...model.get("values"), aspect_ratio: "1024:1024 (1:1)" } });
+    assert.equal(document.activeElement, area);
+    assert.equal(area.selectionStart, 3);
+    assert.equal(row("aspect_ratio").querySelector("select").selectedOptions[0].textContent, "1024:1024 (1:1)");
+    // load: a different prompt replaces the text
+    model.update({ values: { prompt: "loaded prompt", aspect_ratio: "1440:810 (16:9)" } });
+    assert.equal(area.value, "loaded prompt");
+  });
+
+  test("an edit in flight is not overwritten by an echo of older values", async () => {
+    const { row, model, values } = mount("wan-ai/wan-2-5/text-to-image");
+    const area = row("prompt").querySelector("textarea");
+    type(area, "typing…");
+    model.update({ values: { ...model.get("values"), negative_prompt: "blurry" } });
+    assert.equal(area.value, "typing…");
+    await settle();
+    assert.deepEqual(values(), { aspect_ratio: "1440:810 (16:9)", negative_prompt: "blurry", prompt: "typing…" });
+  });
+
+  test("changing fields rebuilds the controls", () => {
+    const { el, model } = mount("wan-ai/wan-2-5/text-to-image");
+    const other = byId("bytedance/dreamina-4-0/text-to-image");
+    model.update({ fields: other.fields, values: other.defaults, model_key: other.model_id, display_name: other.display_name });
+    assert.deepEqual([...el.querySelectorAll(".rcnb-field")].map((r) => r.dataset.key), other.fields.map((f) => f.key));
+    assert.equal(el.querySelector(".rcnb-title").textContent, other.display_name);
+  });
+
+  test("header: title and simulator badge", () => {
+    const { el, model } = mount("wan-ai/wan-2-5/text-to-image", { display_name: HOSTILE });
+    assert.equal(el.querySelector(".rcnb-title").textContent, HOSTILE);
+    assert.equal(el.querySelector(".rcnb-sim").hidden, true);
+    model.update({ simulator: true });
+    assert.equal(el.querySelector(".rcnb-sim").hidden, false);
+    assert.equal(el.querySelectorAll("img").length, 0);
+  });
+});
+
+describe("history", () => {
+  const t0 = Date.now() - 20_000;
+  const run = (id, over = {}) => ({
+    request_id: id,
+    status: "completed",
+    queue_position: null,
+    submitted_at: t0,
+    started_at: t0 + 1000,
+    finished_at: t0 + 5000,
+    outputs: [{ url: `https://cdn.test/${id}.png`, kind: "image", mime: "image/png", name: `${id}.png` }],
+    error: "",
+    inputs_summary: [{ label: "prompt", value: `prompt of ${id}` }],
+    cancellable: false,
+    cancel_note: "",
+    ...over,
+  });
+
+  test("renders each run with the shared job card, newest first", () => {
+    const { el, model } = mount("wan-ai/wan-2-5/text-to-image");
+    assert.equal(el.querySelector(".rcnb-history").hidden, true);
+    model.update({ history: [run("r2", { status: "in_queue", queue_position: 1, finished_at: null, outputs: [], cancellable: true }), run("r1")] });
+    const cards = el.querySelectorAll(".rcnb-history .rcnb-card");
+    assert.equal(cards.length, 2);
+    assert.equal(cards[0].querySelector(".rcnb-reqid").textContent, "r2");
+    assert.equal(cards[0].querySelector(".rcnb-status").textContent, "in queue");
+    assert.equal(cards[0].querySelector(".rcnb-queue").textContent, "position 2");
+    assert.equal(cards[1].querySelector(".rcnb-elapsed").textContent, "5.0 s");
+    assert.equal(cards[1].querySelector(".rcnb-outputs img").getAttribute("src"), "https://cdn.test/r1.png");
+    assert.equal(cards[1].querySelector(".rcnb-inputs dd").textContent, "prompt of r1");
+    assert.equal(cards[0].querySelector(".rcnb-save"), null, "no Save button in history rows");
+    assert.equal(timers.intervals.size, 1, "one ticker for the running run");
+  });
+
+  test("Load inputs and Cancel send their messages with index / request_id", () => {
+    const { el, model } = mount("wan-ai/wan-2-5/text-to-image", {
+      history: [run("r2", { status: "in_queue", queue_position: 0, finished_at: null, cancellable: true }), run("r1")],
+    });
+    const cards = () => el.querySelectorAll(".rcnb-history .rcnb-card");
+    cards()[1].querySelector(".rcnb-load").click();
+    cards()[0].querySelector(".rcnb-cancel").click();
+    cards()[0].querySelector(".rcnb-cancel").click();
+    assert.equal(cards()[1].querySelector(".rcnb-cancel").disabled, true);
+    assert.deepEqual(model.sent, [{ type: "load", index: 1 }, { type: "cancel", request_id: "r2" }]);
+    // a new run arrives on top: indices shift, the load button follows
+    model.update({ history: [run("r3"), ...model.get("history")] });
+    cards()[2].querySelector(".rcnb-load").click();
+    assert.deepEqual(model.sent.at(-1), { type: "load", index: 2 });
+    assert.equal(cards()[2].querySelector(".rcnb-reqid").textContent, "r1");
+  });
+
+  test("cards and <video> elements are reused when their run did not change", () => {
+    const vid = { url: "https://cdn.test/v.mp4", kind: "video", mime: "video/mp4", name: "v.mp4" };
+    const { el, model } = mount("wan-ai/wan-2-5/text-to-image", { history: [run("r1", { outputs: [vid] })] });
+    const card = el.querySelector(".rcnb-history .rcnb-card");
+    const video = el.querySelector(".rcnb-history video");
+    model.update({ history: [run("r2", { status: "in_progress", finished_at: null, outputs: [] }), run("r1", { outputs: [{ ...vid }] })] });
+    assert.equal(el.querySelectorAll(".rcnb-history .rcnb-card")[1], card);
+    assert.equal(el.querySelector(".rcnb-history video"), video);
+    model.update({ history: [] });
+    assert.equal(el.querySelectorAll(".rcnb-history .rcnb-card").length, 0);
+    assert.equal(el.querySelector(".rcnb-history").hidden, true);
+    assert.equal(timers.intervals.size, 0);
+  });
+
+  test("hostile strings and URLs in runs", () => {
+    const { el } = mount("wan-ai/wan-2-5/text-to-image", {
+      history: [
+        run(HOSTILE, {
+          status: "failed",
+          error: HOSTILE,
+          inputs_summary: [{ label: HOSTILE, value: HOSTILE }],
+          outputs: [{ url: "javascript:alert(1)", kind: "image", mime: "", name: HOSTILE }, { url: "file:///etc/passwd", kind: "file", mime: "", name: "p" }],
+        }),
+      ],
+    });
+    assert.equal(el.querySelector(".rcnb-history .rcnb-error").textContent, HOSTILE);
+    assert.equal(el.querySelector(".rcnb-history .rcnb-reqid").textContent, HOSTILE);
+    assert.deepEqual(urlsIn(el), []);
+    assert.equal(el.querySelectorAll('img[src="x"], [onerror]').length, 0);
+  });
+});
+
+describe("cleanup", () => {
+  test("removes listeners, intervals, timeouts and the DOM; later events do nothing", async () => {
+    const { el, model, row, cleanup, window } = mount("ideogram/ideogram-v3/reframe", {
+      history: [{ request_id: "r1", status: "in_progress", submitted_at: Date.now(), outputs: [], inputs_summary: [] }],
+    });
+    // a pending debounced write and a file read in flight
+    type(row("style").querySelector("textarea"), '{"a": 1}');
+    const picker = row("image").querySelector("input[type=file]");
+    Object.defineProperty(picker, "files", { value: [new window.File(["x"], "x.png", { type: "image/png" })] });
+    fire(picker);
+    assert.ok(model.listenerCount() > 0);
+    assert.equal(timers.intervals.size, 1);
+    assert.equal(timers.timeouts.size, 1);
+    cleanup();
+    assert.equal(model.listenerCount(), 0);
+    assert.equal(timers.intervals.size, 0);
+    assert.equal(timers.timeouts.size, 0);
+    assert.equal(el.children.length, 0);
+    const savesBefore = model.saves.length;
+    model.update({ values: { image: "https://x.test/a.png" }, errors: { _form: "x" }, history: [], fields: [], busy: true });
+    await settle();
+    assert.equal(model.saves.length, savesBefore, "no write after cleanup (debounce cancelled, file read ignored)");
+    assert.equal(el.children.length, 0);
+    assert.deepEqual(model.sent, []);
+  });
+});

@@ -1,0 +1,57 @@
+"""Every notebook in notebooks/ runs headless (nbclient, a real kernel) against the simulator with no token;
+each ends by awaiting its jobs and asserting they completed. The quickstart's nbconvert HTML shows its results."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+pytestmark = pytest.mark.notebooks
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+TOKEN_VARS = ("RUNCOMFY_API_TOKEN", "RUNCOMFY_API_KEY", "RUNCOMFY_TOKEN")
+
+
+def execute(path: Path, workdir: Path) -> Any:
+    copy = workdir / path.name
+    shutil.copy(path, copy)
+    notebook = nbformat.read(copy, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    return notebook
+
+
+def test_there_are_notebooks_for_each_family() -> None:
+    names = {p.stem for p in NOTEBOOKS}
+    assert {"quickstart", "prompt_iteration", "text_to_image", "image_to_video", "image_editing"} <= names
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem != "quickstart"], ids=lambda p: p.stem)
+def test_notebook_runs_headless_on_the_simulator(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in TOKEN_VARS:
+        monkeypatch.delenv(name, raising=False)
+    notebook = execute(path, tmp_path)
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+    assert "RunComfy simulator running" in text
+
+
+def test_quickstart_and_its_html_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in TOKEN_VARS:
+        monkeypatch.delenv(name, raising=False)
+    quickstart = next(p for p in NOTEBOOKS if p.stem == "quickstart")
+    notebook = execute(quickstart, tmp_path)
+    last = "".join(o.get("text", "") for o in notebook.cells[-1]["outputs"] if o.get("output_type") == "stream")
+    assert last.count("completed") == 0 and len(re.findall(r"\['(image|video)'\]", last)) == 3
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    images = re.findall(r'<img [^>]*src="(http://127\.0\.0\.1:\d+/[^"]+\.png)"', html)
+    videos = re.findall(r'<video [^>]*src="(http://127\.0\.0\.1:\d+/[^"]+\.mp4)"', html)
+    assert len(images) >= 2 and len(videos) >= 1, "the static copies of finished jobs carry their results"
+    assert "completed" in html and "simulator" in html
