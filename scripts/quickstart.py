@@ -38,8 +38,8 @@ def main() -> int:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     print(f"Executing {NOTEBOOK.relative_to(ROOT)} against "
           f"{'the RunComfy API' if token_from_env() else 'the offline simulator (no token set)'} …", flush=True)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
     OUT.mkdir(exist_ok=True)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(OUT)}}).execute()
     nbformat.write(notebook, OUT / "quickstart.executed.ipynb")
     body, _ = HTMLExporter().from_notebook_node(notebook)
     (OUT / "quickstart.html").write_text(body, encoding="utf-8")

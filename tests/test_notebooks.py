@@ -49,7 +49,9 @@ def test_quickstart_and_its_html_export(tmp_path: Path, monkeypatch: pytest.Monk
     quickstart = next(p for p in NOTEBOOKS if p.stem == "quickstart")
     notebook = execute(quickstart, tmp_path)
     last = "".join(o.get("text", "") for o in notebook.cells[-1]["outputs"] if o.get("output_type") == "stream")
-    assert last.count("completed") == 0 and len(re.findall(r"\['(image|video)'\]", last)) == 3
+    assert len(re.findall(r"\['(image|video)'\]", last)) == 3
+    saved = sorted(p.name for p in (tmp_path / "runcomfy_outputs").iterdir())
+    assert len(saved) == 3 and sum(name.endswith(".png") for name in saved) == 2
     html, _ = HTMLExporter().from_notebook_node(notebook)
     images = re.findall(r'<img [^>]*src="(http://127\.0\.0\.1:\d+/[^"]+\.png)"', html)
     videos = re.findall(r'<video [^>]*src="(http://127\.0\.0\.1:\d+/[^"]+\.mp4)"', html)
