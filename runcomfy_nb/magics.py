@@ -42,9 +42,9 @@ def tokenize(line: str) -> list[Token]:
                 while end < n and line[end] != ch:
                     end += 2 if line[end] == "\\" and ch == '"' else 1
                 if end >= n:
-                    raise UsageError(f"Unclosed quote in: {line[i:]!r} — close it with {ch}")
+                    raise UsageError(f"Unclosed quote in: {_clip(line[i:])} — close it with {ch}")
                 body = line[i + 1:end]
-                buf.append(json.loads(f'"{body}"') if ch == '"' and "\\" in body else body)
+                buf.append(_unescape(body) if ch == '"' and "\\" in body else body)
                 quoted = True
                 i = end + 1
                 continue
@@ -68,6 +68,19 @@ def tokenize(line: str) -> list[Token]:
     return tokens
 
 
+def _unescape(body: str) -> str:
+    """A double-quoted value's backslash escapes (\\n, \\", \\u00e9…), as in JSON."""
+    try:
+        return json.loads(f'"{body}"')
+    except json.JSONDecodeError as error:
+        raise UsageError(f"Bad escape in the quoted value {_clip(body)}: {error.msg} (use \\\\ for a backslash)") from None
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def convert(raw: str, quoted: bool, field_type: str | None) -> Any:
     """A bare value typed by the field's schema type (or guessed when unknown); quoted stays a string."""
     if quoted:
@@ -84,7 +97,9 @@ def convert(raw: str, quoted: bool, field_type: str | None) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
-            raise UsageError(f"Invalid JSON value {text!r}: {error.msg} at column {error.colno}") from None
+            raise UsageError(f"Invalid JSON value {_clip(text)}: {error.msg} at column {error.colno}") from None
+        except RecursionError:
+            raise UsageError(f"Invalid JSON value {_clip(text)}: nested too deeply") from None
     for kind in (int, float):
         try:
             return kind(text)
@@ -108,11 +123,11 @@ def parse_pairs(tokens: list[Token], types: dict[str, str], namespace: dict[str,
     for token in tokens:
         key, sep, value = token.partition("=")
         if not sep or not key:
-            raise UsageError(f"Expected key=value, got {str(token)!r}. Quote values with spaces: prompt=\"a red fox\"")
+            raise UsageError(f"Expected key=value, got {_clip(str(token))}. Quote values with spaces: prompt=\"a red fox\"")
         if value.startswith("@") and not token.quoted:
             name = value[1:]
             if name not in namespace:
-                raise UsageError(f"{key}=@{name}: no variable named {name!r} in the notebook")
+                raise UsageError(f"{key[:40]}=@{name[:40]}: no variable named {_clip(name)} in the notebook")
             inputs[key] = namespace[name]
         else:
             inputs[key] = convert(value, token.quoted, types.get(key))
@@ -129,6 +144,8 @@ def parse_body(body: str, types: dict[str, str]) -> dict[str, Any]:
             value = json.loads(text)
         except json.JSONDecodeError as error:
             raise UsageError(f"The cell is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
+        except RecursionError:
+            raise UsageError("The cell is not valid JSON: nested too deeply") from None
         if not isinstance(value, dict):
             raise UsageError("The cell must hold a JSON object")
         return value
@@ -142,7 +159,7 @@ def parse_body(body: str, types: dict[str, str]) -> dict[str, Any]:
         elif current is not None:
             inputs[current].append(line)
         elif line.strip() and not line.strip().startswith("#"):
-            raise UsageError(f"Expected `key: value` on the first line, got {line!r}")
+            raise UsageError(f"Expected `key: value` on the first line, got {_clip(line)}")
     return {k: convert("\n".join(v).strip(), False, types.get(k)) for k, v in inputs.items()}
 
 
@@ -195,7 +212,7 @@ class RunComfyMagics(Magics):
                 raise UsageError(f"%%runcomfy {target} takes no cell body; use the line magic %runcomfy {target}")
             return self._subcommand(target, [str(t) for t in rest], quiet)
         if "/" not in target:
-            raise UsageError(f"{target!r} is neither a model id (owner/model/…) nor a subcommand "
+            raise UsageError(f"{_clip(target)} is neither a model id (owner/model/…) nor a subcommand "
                              f"({', '.join(SUBCOMMANDS)})")
         return self._run_model(target, rest, cell, args, quiet)
 

@@ -21,16 +21,44 @@ _VIDEO_EXT = {".mp4", ".webm", ".mov", ".mkv", ".m4v"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_DATA_MEDIA = re.compile(r"data:(?:image|video)/[a-z0-9][a-z0-9.+-]*[;,]", re.I)
+# The only extensions a saved output may get: a hostile URL must not plant an .html, .desktop or .bat file.
+_SAVE_EXT = {*(e.lstrip(".") for e in _IMAGE_EXT | _VIDEO_EXT), "tif", "tiff", "avif", "heic", "svg", "avi",
+             "mp3", "wav", "flac", "ogg", "oga", "m4a", "aac", "opus", "weba", "bin"}
+
+
+def _split(url: str):  # type: ignore[no-untyped-def]
+    try:
+        return urlsplit(url)
+    except ValueError:  # e.g. "http://[::1" (a bracket that never closes)
+        return None
+
+
 def is_safe_url(url: str) -> bool:
-    """Only http(s) URLs are ever used as src/href (and data: URIs of image/video types)."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme in ("http", "https"):
-        return True
-    return scheme == "data" and url[5:].lower().startswith(("image/", "video/"))
+    """Only absolute http(s) URLs are ever used as src/href (and data: URIs of image/video types).
+
+    The same rule as `safeUrl()` in js/shared.js: no control characters, a host for http(s), a media type
+    for data:. Anything else is shown as text.
+    """
+    if not isinstance(url, str):
+        return False
+    text = url.strip(" ")  # what a browser trims (with C0 controls, which are refused outright)
+    if not text or _CONTROL.search(text):
+        return False
+    if text[:5].lower() == "data:":
+        return bool(_DATA_MEDIA.match(text))
+    parts = _split(text)
+    return parts is not None and parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _url_path(url: str) -> str:
+    parts = _split(url)
+    return parts.path if parts is not None else url
 
 
 def _kind_of(key: str, url: str) -> tuple[str, str]:
-    ext = PurePosixPath(urlsplit(url).path).suffix.lower()
+    ext = PurePosixPath(_url_path(url)).suffix.lower()
     mime = mimetypes.guess_type("x" + ext)[0] if ext else None
     if url.startswith("data:"):
         mime = url[5:].split(";")[0].split(",")[0] or None
@@ -42,14 +70,21 @@ def _kind_of(key: str, url: str) -> tuple[str, str]:
 
 
 def safe_file_name(url: str, index: int, request_id: str, mime: str) -> str:
-    """A file name that cannot leave its folder: no separators, no dot-dot, no hidden files, bounded length."""
-    raw = unquote(PurePosixPath(urlsplit(url).path).name) if not url.startswith("data:") else ""
+    """A file name that cannot leave its folder: no separators, no dot-dot, no hidden files, bounded length.
+
+    Only [A-Za-z0-9._-], always starting with the (sanitised) request_id or "output", at most ~120 characters,
+    with a media extension (from the URL when it is one, else from the mime type, else .bin).
+    """
+    raw = unquote(PurePosixPath(_url_path(url)).name) if not url.startswith("data:") else ""
     stem, dot, ext = raw.rpartition(".")
     if not dot:
         stem, ext = raw, ""
-    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80]
-    ext = _SAFE_NAME.sub("", ext)[:8].lower() or (mimetypes.guess_extension(mime) or ".bin").lstrip(".")
-    prefix = _SAFE_NAME.sub("_", request_id)[:16].strip("._-") or "output"
+    stem = _SAFE_NAME.sub("_", stem).strip("._-")[:80].strip("._-")
+    ext = _SAFE_NAME.sub("", ext)[:8].lower()
+    if ext not in _SAVE_EXT:
+        guessed = (mimetypes.guess_extension(str(mime or "").split(";")[0].strip()) or "").lstrip(".").lower()
+        ext = guessed if guessed in _SAVE_EXT else "bin"
+    prefix = _SAFE_NAME.sub("_", str(request_id))[:16].strip("._-") or "output"
     return f"{prefix}_{index}{'_' + stem if stem else ''}.{ext}"
 
 
@@ -91,8 +126,17 @@ class Output:
         """The file's bytes (from the local copy if auto-save kept one and the URL has expired)."""
         if self.url.startswith("data:"):
             import base64
+            import binascii
+            from urllib.parse import unquote_to_bytes
 
-            return base64.b64decode(self.url.split(",", 1)[1])
+            head, _, payload = self.url.partition(",")
+            try:
+                if ";base64" in head.lower():
+                    return base64.b64decode(payload + "=" * (-len(payload) % 4))
+                return unquote_to_bytes(payload)
+            except (binascii.Error, ValueError):
+                raise ServerError(f"The output {self.name} is a malformed data: URI",
+                                  request_id=self.request_id) from None
         from .api import default_client
         from .loop import run_sync
 

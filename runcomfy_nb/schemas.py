@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 from functools import cache
 from importlib import resources
@@ -56,44 +57,132 @@ def shipped_schema(model_id: str) -> dict[str, Any] | None:
     return copy.deepcopy(entry["input_schema"]) if entry else None
 
 
-def _normalise_property(prop: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(prop)
-    kind = out.get("type")
-    if isinstance(kind, str):
-        out["type"] = _TYPE_ALIASES.get(kind, kind)
-    elif isinstance(kind, list):
-        out["type"] = [_TYPE_ALIASES.get(k, k) for k in kind]
-    fmt = out.get("format")
-    if fmt in _MEDIA_FORMATS:
-        out.pop("format")  # not a JSON Schema format; media rules are checked by media.py
-        if fmt.endswith("s") and out.get("type") in (None, "string"):
-            out["type"] = "array"
-            out.setdefault("items", {"type": "string"})
-    for rule in out.pop("validations", None) or []:
+_JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
+# Keywords whose values are checked before jsonschema sees them (a catalog schema is data from the network: a
+# malformed keyword must not crash validation or the form). Anything else that validates is dropped; plain
+# annotations (title, description, default, examples, …) are kept as they are.
+_NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_COUNT_KEYWORDS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
+_VALIDATING = frozenset({
+    "type", "enum", "const", "multipleOf", *_NUMBER_KEYWORDS, *_COUNT_KEYWORDS, "pattern", "items", "properties",
+    "required", "uniqueItems", "additionalProperties", "$ref", "$defs", "definitions", "$id", "$schema",
+    "$anchor", "$dynamicRef", "$dynamicAnchor", "$vocabulary", "allOf", "anyOf", "oneOf", "not", "if", "then",
+    "else", "dependentRequired", "dependentSchemas", "dependencies", "prefixItems", "contains", "minContains",
+    "maxContains", "patternProperties", "propertyNames", "unevaluatedItems", "unevaluatedProperties",
+    "additionalItems", "contentSchema", "format", "validations"})
+_MAX_SCHEMA_DEPTH = 16
+# Annotations keep their value only when it has the type the meta-schema asks for.
+_ANNOTATIONS = {"title": str, "description": str, "$comment": str, "examples": list, "deprecated": bool,
+                "readOnly": bool, "writeOnly": bool, "contentEncoding": str, "contentMediaType": str}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _type_name(kind: Any) -> str | None:
+    name = _TYPE_ALIASES.get(kind, kind) if isinstance(kind, str) else None
+    return name if name in _JSON_TYPES else None
+
+
+def _normalise_property(prop: Any, depth: int = 0) -> dict[str, Any]:
+    """A standard, well-formed JSON Schema for one property; what cannot be understood is dropped."""
+    if not isinstance(prop, dict) or depth > _MAX_SCHEMA_DEPTH:
+        return {}
+    out: dict[str, Any] = {k: copy.deepcopy(v) for k, v in prop.items()
+                           if isinstance(k, str) and k not in _VALIDATING
+                           and isinstance(v, _ANNOTATIONS.get(k, object))}
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kinds = list(dict.fromkeys(t for t in map(_type_name, kind) if t))
+        if kinds:
+            out["type"] = kinds
+    elif _type_name(kind):
+        out["type"] = _type_name(kind)
+    if isinstance(prop.get("enum"), list) and prop["enum"]:
+        out["enum"] = copy.deepcopy(prop["enum"])
+    if "const" in prop:
+        out["const"] = copy.deepcopy(prop["const"])
+    for keyword in _NUMBER_KEYWORDS:
+        if _is_number(prop.get(keyword)):
+            out[keyword] = prop[keyword]
+    if _is_number(prop.get("multipleOf")) and prop["multipleOf"] > 0:
+        out["multipleOf"] = prop["multipleOf"]
+    for keyword in _COUNT_KEYWORDS:
+        value = prop.get(keyword)
+        if _is_number(value) and value >= 0 and float(value).is_integer():
+            out[keyword] = int(value)
+    if isinstance(prop.get("pattern"), str) and _compiles(prop["pattern"]):
+        out["pattern"] = prop["pattern"]
+    if isinstance(prop.get("uniqueItems"), bool):
+        out["uniqueItems"] = prop["uniqueItems"]
+    fmt = prop.get("format")
+    if isinstance(fmt, str) and fmt not in _MEDIA_FORMATS:
+        out["format"] = fmt  # an annotation only: no format checker is used
+    elif fmt in _MEDIA_FORMATS and fmt.endswith("s") and out.get("type") in (None, "string"):
+        out["type"] = "array"  # media rules themselves are checked by media.py
+        out.setdefault("items", {"type": "string"})
+    rules = prop.get("validations")
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict):
+            continue
         keyword = _VALIDATION_RULES.get(str(rule.get("validation_rule", "")).lower())
-        if keyword and rule.get("validation_value") is not None:
-            out[keyword] = rule["validation_value"]
-    if out.get("type") == "object" and "properties" in out:
-        out["properties"] = {k: _normalise_property(v) for k, v in out["properties"].items()}
+        value = rule.get("validation_value")
+        if keyword == "pattern":
+            if isinstance(value, str) and _compiles(value):
+                out[keyword] = value
+        elif keyword and _is_number(value) and (keyword in _NUMBER_KEYWORDS or (value >= 0 and float(value).is_integer())):
+            out[keyword] = value if keyword in _NUMBER_KEYWORDS else int(value)
+    if isinstance(prop.get("items"), dict):
+        out["items"] = _normalise_property(prop["items"], depth + 1)
+    if isinstance(prop.get("properties"), dict):
+        out["properties"] = {k: _normalise_property(v, depth + 1) for k, v in prop["properties"].items()
+                             if isinstance(k, str)}
+    if isinstance(prop.get("required"), list):
+        out["required"] = [k for k in prop["required"] if isinstance(k, str)]
+    if isinstance(prop.get("additionalProperties"), bool):
+        out["additionalProperties"] = prop["additionalProperties"]
     return out
 
 
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return False
+    return True
+
+
+def _properties(raw: Any) -> dict[str, Any]:
+    props = raw.get("properties") if isinstance(raw, dict) else None
+    return {k: v for k, v in props.items() if isinstance(k, str)} if isinstance(props, dict) else {}
+
+
 def normalise(raw: dict[str, Any]) -> dict[str, Any]:
-    """A standard JSON Schema (draft 2020-12) equivalent of a RunComfy input schema."""
-    schema = {k: v for k, v in raw.items() if k != "properties"}
+    """A standard JSON Schema (draft 2020-12) equivalent of a RunComfy input schema.
+
+    Also the gate for schemas that came over the network: anything malformed is dropped, never raised.
+    """
+    raw = raw if isinstance(raw, dict) else {}
+    schema = _normalise_property({k: v for k, v in raw.items() if k not in ("properties", "type")})
     schema["type"] = "object"
-    schema["properties"] = {k: _normalise_property(v) for k, v in (raw.get("properties") or {}).items()}
+    schema["properties"] = {k: _normalise_property(v) for k, v in _properties(raw).items()}
+    schema["required"] = [k for k in schema.get("required", []) if isinstance(k, str)]
+    if not schema["required"] and "required" not in raw:
+        del schema["required"]
     return schema
 
 
 def media_fields(raw: dict[str, Any]) -> dict[str, str]:
     """key -> "image" | "video" | "audio" for the inputs that take media (by format, else by key name)."""
     found = {}
-    for key, prop in (raw.get("properties") or {}).items():
+    for key, prop in _properties(raw).items():
+        prop = prop if isinstance(prop, dict) else {}
         fmt = prop.get("format")
-        if fmt in _MEDIA_FORMATS:
+        kind = prop.get("type")
+        if isinstance(fmt, str) and fmt in _MEDIA_FORMATS:
             found[key] = _MEDIA_FORMATS[fmt]
-        elif _TYPE_ALIASES.get(prop.get("type"), prop.get("type")) in ("string", "array", None):
+        elif kind is None or {_type_name(k) for k in (kind if isinstance(kind, list) else [kind])} & {"string", "array"}:
             match = _MEDIA_KEY.search(key.lower())
             if match:
                 found[key] = match.group(1)
@@ -102,23 +191,73 @@ def media_fields(raw: dict[str, Any]) -> dict[str, str]:
 
 def apply_defaults(raw: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
     """The inputs with every missing field that has a default filled in (inputs win; order: schema's)."""
+    if not isinstance(inputs, dict):
+        raise _not_an_object(inputs)
     result: dict[str, Any] = {}
-    props = raw.get("properties") or {}
-    for key, prop in props.items():
+    for key, prop in _properties(raw).items():
         if key in inputs:
             result[key] = inputs[key]
-        elif "default" in prop:
+        elif isinstance(prop, dict) and "default" in prop:
             result[key] = copy.deepcopy(prop["default"])
     for key, value in inputs.items():
         result.setdefault(key, value)
     return result
 
 
+def _not_an_object(inputs: Any) -> InputValidationError:
+    return InputValidationError(f"inputs: type — must be a JSON object; got {_short(inputs)}",
+                                field=None, rule="type", value=inputs)
+
+
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
     if isinstance(value, str) and value.startswith("data:"):
         text = repr(value[:40] + f"…<{len(value)} chars>")
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # a broken __repr__, or nesting too deep to print (RecursionError)
+            text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+MAX_JSON_DEPTH = 64
+
+
+def _json_problem(value: Any) -> str | None:
+    """Why `value` cannot be sent as JSON exactly as validated (None when it can).
+
+    httpx encodes with allow_nan=False and UTF-8: NaN/Infinity and lone surrogates would fail at send time;
+    non-string keys would be silently turned into strings; sets, bytes, numpy scalars… are not JSON at all;
+    circular or absurdly deep structures cannot be encoded. Iterative: no recursion on hostile nesting.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"is nested more than {MAX_JSON_DEPTH} levels deep (or refers to itself)"
+        if item is None or isinstance(item, bool | int):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return f"{item!r} is not a JSON number"
+        elif isinstance(item, str):
+            if _SURROGATE.search(item):
+                return "holds a lone surrogate character, which cannot be encoded as UTF-8"
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, dict):
+            for key, v in item.items():
+                if not isinstance(key, str):
+                    return f"has a non-string key {_short(key, 40)} (JSON object keys are strings)"
+                if _SURROGATE.search(key):
+                    return "has a key with a lone surrogate character"
+                stack.append((v, depth + 1))
+        else:
+            return f"a {type(item).__module__}.{type(item).__qualname__} is not a JSON value"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> InputValidationError:
@@ -126,12 +265,11 @@ def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> Input
     rule = str(error.validator)
     field = path[0] if path else None
     value = error.instance
-    if rule == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        field = missing[0] if missing else None
-        label = (props.get(field) or {}).get("title") or field
-        return InputValidationError(f"{field}: required ({label}) — the field is missing",
-                                    field=field, rule="required", value=None)
+    if rule == "required":  # inside an object input (the top level's are listed by check_inputs)
+        missing = [k for k in error.validator_value if isinstance(error.instance, dict) and k not in error.instance]
+        where = ".".join([*path, *missing[:1]])
+        return InputValidationError(f"{where}: required — the field is missing", field=field, rule="required",
+                                    value=None)
     where = ".".join(path) if path else "(inputs)"
     expected = error.validator_value
     if rule == "enum":
@@ -145,29 +283,57 @@ def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> Input
     elif rule in ("maxLength", "minLength"):
         detail = f"must be {'at most' if rule == 'maxLength' else 'at least'} {expected} characters (has {len(value)})"
     else:
-        detail = error.message
+        detail = error.message if len(error.message) <= 200 else error.message[:199] + "…"
     return InputValidationError(f"{where}: {rule} — {detail}; got {_short(value)}",
                                 field=field, rule=rule, value=value)
 
 
 @cache
-def _validator_for(raw_json: str) -> jsonschema.Draft202012Validator:
+def _cached_validator(raw_json: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(normalise(json.loads(raw_json)))
+
+
+def _validator_for(raw: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    try:
+        key = json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):  # not JSON itself: validate without the cache
+        return jsonschema.Draft202012Validator(normalise(raw))
+    return _cached_validator(key)
 
 
 def check_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknown: bool = False) -> list[InputValidationError]:
     """Every problem with `inputs`, one error per field (first rule broken), in schema order."""
     if not isinstance(inputs, dict):
-        return [InputValidationError(f"inputs: type — must be a JSON object; got {_short(inputs)}",
-                                     field=None, rule="type", value=inputs)]
-    props = raw.get("properties") or {}
-    validator = _validator_for(json.dumps(raw, sort_keys=True, ensure_ascii=False))
+        return [_not_an_object(inputs)]
+    normal = normalise(raw)
+    props = normal["properties"]
     by_field: dict[str | None, InputValidationError] = {}
-    for error in sorted(validator.iter_errors(inputs), key=lambda e: (len(e.absolute_path) == 0, str(e.validator))):
+    for key, value in inputs.items():
+        if not isinstance(key, str):
+            by_field.setdefault(str(key), InputValidationError(
+                f"{_short(key, 40)}: type — input names must be strings; got a {type(key).__name__}",
+                field=str(key), rule="type", value=key))
+            continue
+        problem = _json_problem(value)
+        if problem:
+            by_field[key] = InputValidationError(f"{key}: json — {problem}; got {_short(value)}",
+                                                 field=key, rule="json", value=value)
+    # jsonschema sees only what can be sent; a field refused above still counts as present.
+    sendable = {k: v for k, v in inputs.items() if isinstance(k, str) and k not in by_field}
+    present = {k for k in inputs if isinstance(k, str)}
+    validator = _validator_for(raw)
+    for error in sorted(validator.iter_errors(sendable), key=lambda e: (len(e.absolute_path) == 0, str(e.validator))):
+        if error.validator == "required" and not error.absolute_path:
+            continue  # the top level's missing fields are listed below, one error each
         described = _describe(error, props)
         by_field.setdefault(described.field, described)
+    for key in normal.get("required", []):
+        if key not in present:
+            label = props.get(key, {}).get("title") or key
+            by_field.setdefault(key, InputValidationError(f"{key}: required ({label}) — the field is missing",
+                                                          field=key, rule="required", value=None))
     if not allow_unknown and props:
-        for key in inputs:
+        for key in sendable:
             if key not in props:
                 close = difflib.get_close_matches(key, list(props), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(props)}"
@@ -201,7 +367,7 @@ def describe_fields(raw: dict[str, Any]) -> list[dict[str, Any]]:
     """One plain-JSON field description per input, for forms: key, label, kind, bounds, choices, default…"""
     normal = normalise(raw)
     media = media_fields(raw)
-    required = set(raw.get("required") or [])
+    required = set(normal.get("required") or [])
     fields = []
     for key, prop in normal["properties"].items():
         kind_type = prop.get("type")
