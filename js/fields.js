@@ -139,7 +139,7 @@ const BUILDERS = Object.freeze({
     box.min = String(min);
     box.max = String(max);
     box.placeholder = "unset";
-    const dice = h("button", { class: "rcnb-btn rcnb-dice", type: "button", title: "randomise", "aria-label": "randomise", text: "🎲 random" });
+    const dice = h("button", { class: "rcnb-btn rcnb-dice", type: "button", title: "randomise", "aria-label": "randomise", text: "⚄ random" }); // U+2684: in common text fonts (DejaVu…), unlike 🎲, which needs an emoji font
     const onBox = () => {
       const r = parseNumber(box.value, true);
       ctx.setLocalError(r.error);

@@ -224,7 +224,12 @@ export function createJobCard(doc, opts = {}) {
     cancelBtn.hidden = !s.cancellable && TERMINAL_STATUSES.includes(/** @type {string} */ (s.status));
     cancelNote.textContent = asText(s.cancel_note);
     cancelNote.hidden = !cancelNote.textContent;
-    if (saveBtn) saveBtn.disabled = !(s.status === "completed" && asList(s.outputs).length > 0);
+    if (saveBtn) {
+      const saveable = s.status === "completed" && asList(s.outputs).length > 0;
+      saveBtn.disabled = !saveable;
+      // A job that ended with nothing to save (cancelled, failed) shows no dead Save button.
+      saveBtn.hidden = !saveable && TERMINAL_STATUSES.includes(/** @type {string} */ (s.status));
+    }
     notice.textContent = asText(s.notice);
     notice.hidden = !notice.textContent;
   };

@@ -6,7 +6,8 @@ import asyncio
 import threading
 import warnings
 from collections import defaultdict, deque
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import schemas
 from .client import ApiClient, RetryPolicy
@@ -18,6 +19,9 @@ from .loop import run_coro, run_sync
 from .media import prepare_media
 from .outputs import Output
 
+if TYPE_CHECKING:
+    import httpx
+
 
 class Client:
     """One endpoint (the RunComfy API or the simulator), one connection pool, on the background loop.
@@ -27,8 +31,8 @@ class Client:
     """
 
     def __init__(self, token: str | Secret | None = None, base_url: str | None = None, *,
-                 retry: RetryPolicy | None = None, timeout: float | None = None, journal: Journal | None = None,
-                 endpoint: Endpoint | None = None) -> None:
+                 retry: RetryPolicy | None = None, timeout: float | httpx.Timeout | None = None,
+                 journal: Journal | None = None, endpoint: Endpoint | None = None) -> None:
         self.endpoint = endpoint or resolve(token, base_url)
         self.api = ApiClient(self.endpoint, retry=retry, timeout=timeout)
         self._journal = journal
@@ -156,7 +160,12 @@ class Client:
         return self.submit(model_id, inputs, **kwargs).wait(timeout)
 
     def attach(self, request_id: str, model_id: str | None = None) -> Job:
-        """A Job for a request submitted earlier (this process or another one, from the journal)."""
+        """A Job for a request submitted earlier (this process or another one, from the journal).
+
+        A job the journal knows as finished is restored from it (outputs, local copies kept by auto-save, the
+        original timestamps) without asking the API again: its result URLs may have expired by now. Any other
+        job is polled until it ends.
+        """
         row = self.journal.get(request_id)
         job = Job(self, model_id or (row or {}).get("model_id") or "unknown", (row or {}).get("inputs") or {},
                   local_id=(row or {}).get("local_id"), request_id=request_id,
@@ -168,11 +177,18 @@ class Client:
         else:
             job.submitted_at, job.started_at = row.get("submitted_at"), row.get("started_at")
             job.queue_position = row.get("queue_position")
+            outputs = [_output_from_journal(item, request_id, self) for item in row.get("outputs") or []
+                       if isinstance(item, dict) and item.get("url")]
+            job._saved_before = {o.url: o.saved_path for o in outputs if o.saved_path is not None}
+            if job.status == "completed" and outputs:
+                job._accepted.set_result(request_id)
+                job._finish("completed", outputs=outputs, finished_at=row.get("finished_at"))
+                return job
         job._accepted.set_result(request_id)
         if job.status in TERMINAL:
             job.status = "in_progress" if job.status == "completed" else job.status
             if job.status in TERMINAL:  # failed/cancelled are final; nothing more to fetch
-                job._finish(job.status, error=(row or {}).get("error"))
+                job._finish(job.status, error=(row or {}).get("error"), finished_at=(row or {}).get("finished_at"))
                 return job
         job.start_polling()
         return job
@@ -196,6 +212,13 @@ class Client:
 
     def close(self) -> None:
         run_sync(self.api.aclose())
+
+
+def _output_from_journal(item: dict[str, Any], request_id: str, client: Client) -> Output:
+    saved = item.get("saved_path")
+    return Output(url=item["url"], kind=item.get("kind") or "file", mime=item.get("mime") or "application/octet-stream",
+                  name=item.get("name") or "output", request_id=request_id,
+                  saved_path=Path(saved) if saved else None, _client=client)
 
 
 def _defaults(raw: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ log = logging.getLogger("runcomfy_nb")
 
 USER_AGENT = f"runcomfy_nb/{__version__} (+python httpx/{httpx.__version__})"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_CONNECTIONS = 64
 # /status vocabulary, /result vocabulary and the spellings seen elsewhere, mapped to one set of job states.
 _STATES = {
     "in_queue": "in_queue", "queued": "in_queue", "pending": "in_queue",
@@ -112,9 +113,10 @@ class ApiClient:
         self.endpoint = endpoint
         self.retry = retry or RetryPolicy()
         self.counters = Counters()
-        self._timeout = timeout if timeout is not None else httpx.Timeout(30.0, connect=10.0)
+        self._timeout = _without_pool_timeout(timeout if timeout is not None else httpx.Timeout(30.0, connect=10.0))
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     def __repr__(self) -> str:
         return f"ApiClient({self.endpoint.base_url!r})"
@@ -126,11 +128,24 @@ class ApiClient:
                 base_url=self.endpoint.base_url,
                 timeout=self._timeout,
                 transport=self._transport,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=32),
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 follow_redirects=True,
             )
         return self._http
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        """At most MAX_CONNECTIONS requests in flight, so that none ever queues inside httpcore's pool.
+
+        httpcore (1.0.9) leaks a pool slot for good when a request leaves its pool queue just as a new
+        connection was made for it (a pool timeout racing the hand-over, or a cancellation; encode/httpcore
+        #1093): under load every slot leaked and each later request failed with PoolTimeout for ever. Waiting
+        here instead, with no pool timeout at all, cannot leak; each request in flight is still bounded by
+        its connect/read/write timeouts."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        return self._slots
 
     async def aclose(self) -> None:
         if self._http is not None:
@@ -191,7 +206,9 @@ class ApiClient:
             headers = {"Authorization": f"Bearer {self.endpoint.token.reveal()}"}
         for attempt in range(self.retry.attempts):
             try:
-                response = await self.http.get(url, headers=headers, timeout=httpx.Timeout(120.0, connect=10.0))
+                async with self.slots:
+                    response = await self.http.get(url, headers=headers,
+                                                   timeout=httpx.Timeout(120.0, connect=10.0, pool=None))
             except httpx.TransportError as error:
                 if attempt + 1 >= self.retry.attempts:
                     raise ServerError(f"Downloading {url} failed: {type(error).__name__}") from None
@@ -226,11 +243,17 @@ class ApiClient:
     async def _once(self, method: str, path: str, headers: dict[str, str], json_body: Any,
                     params: dict[str, Any] | None, request_id: str | None, idempotent: bool) -> Any:
         try:
-            response = await self.http.request(method, path, json=json_body, params=params, headers=headers)
+            async with self.slots:
+                response = await self.http.request(method, path, json=json_body, params=params, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Never connected: nothing reached the server, so even a submit may be sent again.
             raise _Retry(type(error).__name__, error=ServerError(
                 f"Cannot reach {self.endpoint.base_url}: {type(error).__name__}", request_id=request_id)) from None
+        except httpx.PoolTimeout:
+            # Every pooled connection was busy: the request never left this process (a submit may go again).
+            raise _Retry("PoolTimeout", error=ServerError(
+                f"{method} {path}: no free connection to {self.endpoint.base_url} in time (PoolTimeout)",
+                request_id=request_id)) from None
         except httpx.TransportError as error:
             if not idempotent:
                 raise SubmitUncertainError(
@@ -286,6 +309,11 @@ class ApiClient:
         if status >= 500 or (isinstance(code, int) and code >= 500000):
             return ServerError(f"Server error ({where}): {text}", **kwargs)
         return APIError(f"API error ({where}): {text}", **kwargs)
+
+
+def _without_pool_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
+    value = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+    return httpx.Timeout(connect=value.connect, read=value.read, write=value.write, pool=None)
 
 
 def _model_path(model_id: str) -> str:

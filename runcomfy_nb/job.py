@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .client import normalise_status
@@ -41,6 +42,7 @@ log = logging.getLogger("runcomfy_nb")
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 CANCELLABLE = frozenset({"submitting", "in_queue"})
 GIVE_UP_AFTER = 600.0  # seconds of nothing but transport/server errors before a poll loop gives up
+INTERRUPT_BUDGET = 0.4  # an interrupted wait returns within this (DESIGN.md: interrupts are handled promptly)
 Listener = Callable[["Job"], None]
 
 
@@ -71,6 +73,7 @@ class Job:
         self._poll_task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self.view: Any = None  # the JobView, made on first display
+        self._saved_before: dict[str, Path] = {}  # url -> local copy, from the journal (re-attached jobs)
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -148,15 +151,24 @@ class Job:
 
     async def wait_async(self, timeout: float | None = None) -> list[Output]:
         """`await job` with an optional deadline; keeps the kernel's loop free (a cancel click still arrives)."""
-        future = asyncio.wrap_future(self._done)
+        # Not asyncio.wrap_future: its copy of a failed job's exception would be logged as "never retrieved"
+        # when a wait ends early, and cancelling it would cancel `_done` itself. A plain wake-up instead.
+        loop = asyncio.get_running_loop()
+        woken = loop.create_future()
+
+        def wake(_: object) -> None:
+            with contextlib.suppress(RuntimeError):  # that loop may be closed by now
+                loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
+
+        self._done.add_done_callback(wake)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not future.done():
+            while not self._done.done():
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise self._timeout(timeout)
                 # a short periodic timer keeps the loop waking so an interrupt is noticed promptly
-                await asyncio.wait({future}, timeout=0.1 if left is None else min(0.1, left))
+                await asyncio.wait({woken}, timeout=0.1 if left is None else min(0.1, left))
         except (asyncio.CancelledError, KeyboardInterrupt):
             self._interrupted()
             raise
@@ -173,11 +185,17 @@ class Job:
         return self._done.result()
 
     def _interrupted(self) -> None:
-        if self.status in CANCELLABLE:
+        """The interrupt policy: cancel if still queued, else detach. Returns within INTERRUPT_BUDGET seconds
+        even when the API is slow: a cancel that has not been answered by then goes on in the background."""
+        deadline = time.monotonic() + INTERRUPT_BUDGET
+        if self.status in CANCELLABLE and not self._done.done():
+            pending = run_coro(self.cancel_async())
             try:
-                if self.status == "submitting":
-                    self._accepted.result(timeout=5)
-                cancelled = self.cancel(timeout=5)
+                cancelled = pending.result(timeout=max(deadline - time.monotonic(), 0.05))
+            except concurrent.futures.TimeoutError:
+                print(f"runcomfy: interrupted — cancelling the queued job {self.request_id or '(being submitted)'} "
+                      "in the background; job.status will say whether it was cancelled.", file=sys.stderr)
+                return
             except Exception as error:  # the interrupt must still go through
                 cancelled = False
                 print(f"runcomfy: could not cancel on interrupt: {error}", file=sys.stderr)
@@ -201,6 +219,12 @@ class Job:
             await asyncio.wrap_future(self._accepted)
         assert self.request_id is not None
         outcome = await self.client.api.cancel(self.request_id)
+        if outcome == "not_cancellable" and not self._done.done():
+            # A retried cancel whose first attempt did reach the server (its answer was lost) is told
+            # "not_cancellable" about the job it just cancelled: ask the API what the job is now.
+            with contextlib.suppress(RunComfyError):
+                if normalise_status((await self.client.api.status(self.request_id)).get("status")) == "cancelled":
+                    outcome = "cancelled"
         if outcome == "cancelled":
             self._finish("cancelled")
             return True
@@ -232,6 +256,7 @@ class Job:
                                    "request_id")}
         if "outputs" in changed:
             journal_fields["outputs"] = [o.to_dict() for o in self.outputs]
+            journal_fields["saved"] = [str(o.saved_path) for o in self.outputs if o.saved_path]
         if journal_fields:
             try:
                 self.client.journal.update(self.local_id, **journal_fields)
@@ -248,19 +273,17 @@ class Job:
             self._wake.set()
 
     def _finish(self, status: str, *, outputs: list[Output] | None = None, error: str | None = None,
-                exception: BaseException | None = None) -> None:
+                exception: BaseException | None = None, finished_at: float | None = None) -> None:
         if self._done.done():
             return
         now = time.time()
-        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": now}
+        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": finished_at or now}
         if outputs is not None:
             changes["outputs"] = outputs
         if error is not None:
             changes["error"] = error
         if status == "completed" and self.started_at is None:
             changes["started_at"] = self.submitted_at or now
-        if status == "completed" and settings.autosave_dir and outputs:
-            self._autosave(outputs)
         self._set(**changes)
         if exception is None and status == "failed":
             exception = JobFailedError(f"The job failed: {error or 'no error message'}",
@@ -273,20 +296,42 @@ class Job:
             self._done.set_result(self.outputs)
         self._poke()
 
-    def _autosave(self, outputs: list[Output]) -> None:
-        # Runs on the loop thread: downloads go through a worker thread so the loop keeps polling others.
+    async def _autosave(self, outputs: list[Output]) -> None:
+        """Keep a local copy of every output (settings.autosave_dir) before the job is reported completed, so
+        that `read()` still works once the URLs expire. Downloads run on this loop, concurrently and without a
+        thread per job; only the file writes go to the loop's default executor."""
         folder = settings.autosave_dir
+        if not folder:
+            return
+        target = Path(folder).expanduser().resolve()
 
-        def save_all() -> None:
-            saved = []
-            for output in outputs:
-                try:
-                    saved.append(str(output.save(folder)))  # type: ignore[arg-type]
-                except Exception as error:
-                    self.warnings.append(f"auto-save of {output.name} failed: {error}")
-            self.client.journal.update(self.local_id, saved=saved, outputs=[o.to_dict() for o in outputs])
+        async def save(output: Output) -> None:
+            if output.saved_path is not None and output.saved_path.exists():
+                return  # kept already (a re-attached job)
+            try:
+                if output.url.startswith("data:"):
+                    data = output.read()
+                else:
+                    response = await self.client.api.download(output.url)
+                    if not response.is_success:
+                        raise RunComfyError(f"HTTP {response.status_code} from its URL")
+                    data = response.content
+                path = (target / output.name).resolve()
+                if path.parent != target:  # output names are sanitised already; belt and braces
+                    raise ValueError(f"refusing to write outside {target}: {output.name!r}")
 
-        concurrent.futures.ThreadPoolExecutor(max_workers=1).submit(save_all)
+                def write() -> None:
+                    target.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+
+                await asyncio.get_running_loop().run_in_executor(None, write)
+                output.saved_path = path
+            except Exception as error:
+                message = f"auto-save of {output.name} failed: {error}"
+                self.warnings.append(message)
+                log.warning("runcomfy_nb: %s (request_id=%s)", message, self.request_id)
+
+        await asyncio.gather(*(save(output) for output in outputs))
 
     async def _submit(self, inputs: dict[str, Any]) -> None:
         """POST, then start polling. Runs on the loop thread."""
@@ -394,7 +439,11 @@ class Job:
                 continue
             status = normalise_status(body.get("status"))
             if status == "completed":
-                self._finish("completed", outputs=parse_outputs(body.get("output"), self.request_id, self.client))
+                outputs = parse_outputs(body.get("output"), self.request_id, self.client)
+                for output in outputs:  # copies kept before a restart (the journal) still count
+                    output.saved_path = self._saved_before.get(output.url)
+                await self._autosave(outputs)
+                self._finish("completed", outputs=outputs)
                 self.client.learn_run_time(self.model_id, self)
                 return
             if status == "failed":

@@ -31,7 +31,13 @@ def summarise_value(value: Any, limit: int = 300) -> str:
     if isinstance(value, str) and value.startswith("data:"):
         mime = value[5:].split(";")[0].split(",")[0]
         return f"<inline {mime}, {len(value) * 3 // 4 // 1024} KiB>"
-    text = value if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # a broken __repr__, or nesting too deep to print (RecursionError)
+            text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -47,10 +53,13 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     if job.finished_at and (job.submitted_at or job.created_at):
         elapsed = f" · {job.finished_at - (job.submitted_at or job.created_at):.1f} s"
     when = datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M")
-    sim = ' <span style="border:1px solid #8250df;color:#8250df;border-radius:3px;padding:0 4px">simulator</span>' \
+    # the same look as the live widget's badge: dashed orange
+    sim = ' <span style="border:1px dashed #ef6c00;color:#ef6c00;border-radius:10px;padding:0 6px">simulator</span>' \
         if job.simulator else ""
-    rows = "".join(f"<tr><td style='color:#57606a;padding-right:8px;vertical-align:top'>{_esc(i['label'])}</td>"
-                   f"<td style='white-space:pre-wrap'>{_esc(i['value'])}</td></tr>"
+    # Lab and nbconvert style every table in an output (right-aligned cells, zebra rows): undo that inline.
+    cell = "text-align:left;vertical-align:top;padding:1px 10px 1px 0;border:none"
+    rows = "".join(f"<tr style='background:none'><td style='{cell};color:#57606a'>{_esc(i['label'])}</td>"
+                   f"<td style='{cell};white-space:pre-wrap'>{_esc(i['value'])}</td></tr>"
                    for i in inputs_summary(job.inputs, labels))
     media = []
     for output in job.outputs:
@@ -64,14 +73,17 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
         else:
             media.append(f'<a href="{_esc(output.url)}" target="_blank" rel="noopener">{_esc(output.name)}</a>')
     error = f"<pre style='color:#cf222e;white-space:pre-wrap'>{_esc(job.error)}</pre>" if job.error else ""
-    position = f" · position {job.queue_position}" if job.queue_position is not None else ""
+    # queue_position counts the jobs ahead; worded like the live widget (0 → next in line, 2 → position 3)
+    ahead = job.queue_position if status == "in_queue" else None
+    position = "" if ahead is None else " · next in line" if ahead == 0 else f" · position {ahead + 1}"
     return (
         f"<div class='rcnb-job' style='border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:4px 0;"
         f"font-family:sans-serif;font-size:13px'>"
         f"<div><b>{_esc(job.client.display_name(job.model_id))}</b> <code>{_esc(job.request_id or '')}</code>{sim} "
-        f"<span style='background:{colour};color:#fff;border-radius:10px;padding:1px 8px'>{_esc(status)}</span>"
+        f"<span style='background:{colour};color:#fff;border-radius:10px;padding:1px 8px'>"
+        f"{_esc(status.replace('_', ' '))}</span>"
         f"<span style='color:#57606a'>{_esc(position)}{_esc(elapsed)} · {_esc(when)}</span></div>"
-        f"<table style='margin:6px 0'>{rows}</table>{error}"
+        f"<table style='margin:6px 0;border:none;border-collapse:collapse'>{rows}</table>{error}"
         f"<div style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(media)}</div></div>"
     )
 

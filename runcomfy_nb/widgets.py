@@ -16,7 +16,7 @@ from typing import Any
 
 import anywidget
 import traitlets
-from IPython.display import HTML, display
+from IPython.display import HTML, DisplayHandle, display
 
 from . import schemas
 from .api import Client, default_client
@@ -62,7 +62,12 @@ def _save_outputs(job: Job) -> str:
 
 
 class _Persisted(anywidget.AnyWidget):
-    """Displays itself plus a static text/html copy (display_id) that stays in the saved notebook."""
+    """Displays itself plus a static text/html copy (display_id) that stays in the saved notebook.
+
+    Every display of one widget (`job` shown in two cells) shares one display_id, so one update refreshes every
+    copy: with a handle per display, the copies made before the last one stayed at the state they were shown in
+    ("in queue" for ever in the saved notebook).
+    """
 
     _fallback_handle: Any = None
 
@@ -72,8 +77,14 @@ class _Persisted(anywidget.AnyWidget):
     def _ipython_display_(self) -> None:
         bundle = self._repr_mimebundle_()  # not display(self): that would come back here
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        # Where widgets are not rendered (an untrusted notebook, GitHub, a text front end) the text/plain of the
+        # view is shown instead: ipywidgets' "<runcomfy_nb.widgets.JobView object at 0x…>" was noise next to the
+        # static copy that follows, which says it all.
+        data = {**data, "text/plain": ""}
         display(data, metadata=metadata, raw=True)
-        self._fallback_handle = display(HTML(self._fallback_html()), display_id=True)
+        if self._fallback_handle is None:
+            self._fallback_handle = DisplayHandle()
+        self._fallback_handle.display(HTML(self._fallback_html()))
 
     def _refresh_fallback(self) -> None:
         if self._fallback_handle is None:

@@ -4,95 +4,18 @@ cell blocks; a cancel comm message on a queued job cancels it; on a running job 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_client.manager import start_new_kernel
+from kernel_helpers import Kernel, runcomfy_kernel
 
 pytestmark = pytest.mark.kernel
 
 
-class Kernel:
-    """A kernel plus every iopub message it has sent so far."""
-
-    def __init__(self) -> None:
-        self.manager, self.client = start_new_kernel(kernel_name="python3")
-        self.messages: list[dict[str, Any]] = []
-
-    def pump(self, timeout: float = 0.1) -> None:
-        try:
-            while True:
-                self.messages.append(self.client.get_iopub_msg(timeout=timeout))
-                timeout = 0.01
-        except Exception:  # queue.Empty
-            return
-
-    def run(self, code: str, timeout: float = 60) -> dict[str, Any]:
-        """Execute and wait for the reply; raises with the traceback if the cell failed."""
-        msg_id = self.client.execute(code)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.pump()
-            try:
-                reply = self.client.get_shell_msg(timeout=0.05)
-            except Exception:
-                continue
-            if reply["parent_header"].get("msg_id") == msg_id:
-                self.pump()
-                if reply["content"]["status"] != "ok":
-                    raise AssertionError("\n".join(reply["content"].get("traceback", [])))
-                return reply
-        raise TimeoutError(code)
-
-    def start(self, code: str) -> str:
-        return self.client.execute(code)
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.pump()
-            if predicate():
-                return
-        raise TimeoutError("condition not met")
-
-    def job_views(self) -> dict[str, list[dict[str, Any]]]:
-        """comm_id -> the JobView states in the order the kernel sent them (open, then each update)."""
-        views: dict[str, list[dict[str, Any]]] = {}
-        for msg in self.messages:
-            content = msg["content"]
-            if msg["msg_type"] == "comm_open" and "request_id" in content["data"].get("state", {}) \
-                    and "cancellable" in content["data"]["state"]:
-                views[content["comm_id"]] = [content["data"]["state"]]
-            elif msg["msg_type"] == "comm_msg" and content["comm_id"] in views \
-                    and content["data"].get("method") == "update":
-                views[content["comm_id"]].append(content["data"]["state"])
-        return views
-
-    def latest(self, comm_id: str) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for state in self.job_views()[comm_id]:
-            merged.update(state)
-        return merged
-
-    def send_custom(self, comm_id: str, content: dict[str, Any]) -> None:
-        msg = self.client.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}})
-        self.client.shell_channel.send(msg)
-
-    def stop(self) -> None:
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
-
-
 @pytest.fixture
 def kernel(sim: Any, isolated_home: Any) -> Iterator[Kernel]:
-    k = Kernel()
-    k.run(f"""
-%load_ext runcomfy_nb
-import runcomfy_nb as rc, os
-os.environ["RUNCOMFY_NB_HOME"] = {str(isolated_home)!r}
-rc.config.set_simulator({sim.base_url!r})  # as `%runcomfy sim on` does, for a simulator this test runs
-""")
+    k = runcomfy_kernel(sim.base_url, isolated_home)
     yield k
     k.stop()
 

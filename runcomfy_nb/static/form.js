@@ -274,7 +274,7 @@ var BUILDERS = Object.freeze({
     box.min = String(min);
     box.max = String(max);
     box.placeholder = "unset";
-    const dice = h("button", { class: "rcnb-btn rcnb-dice", type: "button", title: "randomise", "aria-label": "randomise", text: "🎲 random" });
+    const dice = h("button", { class: "rcnb-btn rcnb-dice", type: "button", title: "randomise", "aria-label": "randomise", text: "⚄ random" });
     const onBox = () => {
       const r = parseNumber(box.value, true);
       ctx.setLocalError(r.error);
@@ -646,7 +646,14 @@ function createJobCard(doc, opts = {}) {
     );
     cancelNote.textContent = asText(s.cancel_note);
     cancelNote.hidden = !cancelNote.textContent;
-    if (saveBtn) saveBtn.disabled = !(s.status === "completed" && asList(s.outputs).length > 0);
+    if (saveBtn) {
+      const saveable = s.status === "completed" && asList(s.outputs).length > 0;
+      saveBtn.disabled = !saveable;
+      saveBtn.hidden = !saveable && TERMINAL_STATUSES.includes(
+        /** @type {string} */
+        s.status
+      );
+    }
     notice.textContent = asText(s.notice);
     notice.hidden = !notice.textContent;
   };

@@ -302,7 +302,14 @@ function createJobCard(doc, opts = {}) {
     );
     cancelNote.textContent = asText(s.cancel_note);
     cancelNote.hidden = !cancelNote.textContent;
-    if (saveBtn) saveBtn.disabled = !(s.status === "completed" && asList(s.outputs).length > 0);
+    if (saveBtn) {
+      const saveable = s.status === "completed" && asList(s.outputs).length > 0;
+      saveBtn.disabled = !saveable;
+      saveBtn.hidden = !saveable && TERMINAL_STATUSES.includes(
+        /** @type {string} */
+        s.status
+      );
+    }
     notice.textContent = asText(s.notice);
     notice.hidden = !notice.textContent;
   };

@@ -191,6 +191,15 @@ describe("save and notice", () => {
     assert.equal(q(".rcnb-notice").textContent, "Saved 1 file to runcomfy_outputs/");
     assert.equal(q(".rcnb-notice").hidden, false);
   });
+
+  test("a job that ended without outputs shows no Save button", () => {
+    const { q, model } = mount();
+    assert.equal(q(".rcnb-save").hidden, false);
+    model.update({ status: "cancelled", cancellable: false, finished_at: T0 + 1 });
+    assert.equal(q(".rcnb-save").hidden, true);
+    model.update({ status: "failed", error: "boom" });
+    assert.equal(q(".rcnb-save").hidden, true);
+  });
 });
 
 describe("outputs", () => {
