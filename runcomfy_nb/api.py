@@ -6,6 +6,7 @@ import asyncio
 import threading
 import warnings
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +135,9 @@ class Client:
     def start(self, model_id: str, inputs: dict[str, Any] | None = None, /, *, validate: bool | None = None,
               **kwargs: Any) -> Job:
         """Validate, then submit in the background; returns the Job at once (status "submitting")."""
+        if inputs is not None and not isinstance(inputs, Mapping):
+            raise InputValidationError(f"inputs: type — must be a mapping of field names to values; got "
+                                       f"{type(inputs).__name__}", field=None, rule="type", value=inputs)
         merged = {**(inputs or {}), **kwargs}
         prepared = self.check(model_id, merged, validate=validate)
         job = Job(self, model_id, prepared)
@@ -207,8 +211,9 @@ class Client:
         return history
 
     def learn_run_time(self, model_id: str, job: Job) -> None:
-        if job.started_at and job.finished_at and job.finished_at >= job.started_at:
-            self._run_times[model_id].append(job.finished_at - job.started_at)
+        estimate = job.run_time_estimate()
+        if estimate is not None:
+            self._run_times[model_id].append(estimate)
 
     def close(self) -> None:
         run_sync(self.api.aclose())
@@ -222,7 +227,7 @@ def _output_from_journal(item: dict[str, Any], request_id: str, client: Client) 
 
 
 def _defaults(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: p.get("default") for k, p in (raw.get("properties") or {}).items()}
+    return {k: p.get("default") for k, p in (raw.get("properties") or {}).items() if isinstance(p, dict)}
 
 
 # --- module-level helpers (rc.models(), rc.jobs(), rc.attach(), …) ------------------------------------------

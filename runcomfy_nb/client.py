@@ -162,7 +162,7 @@ class ApiClient:
         if not isinstance(request_id, str) or not request_id:
             raise SubmitUncertainError(
                 "The API accepted the submit but its answer has no request_id; the job may exist. "
-                f"Answer: {_clip(body)}")
+                f"Answer: {_scrub(_clip(body), self.endpoint.token.reveal())}")
         base = f"{self.endpoint.base_url}/v1/requests/{quote(request_id, safe='')}"
         for name in ("status", "result", "cancel"):
             body.setdefault(f"{name}_url", f"{base}/{name}")
@@ -266,7 +266,7 @@ class ApiClient:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         try:
             body = response.json() if response.content else {}
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             body = None
             if response.is_success:
                 error = ServerError(f"{method} {path}: the API answered {response.status_code} with malformed JSON",
@@ -333,7 +333,8 @@ def _message(body: Any) -> str:
             parts = []
             for item in detail:
                 if isinstance(item, dict):
-                    loc = ".".join(str(x) for x in item.get("loc", []) if x != "body")
+                    raw_loc = item.get("loc")
+                    loc = ".".join(str(x) for x in raw_loc if x != "body") if isinstance(raw_loc, list) else ""
                     parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg", item)))
                 else:
                     parts.append(str(item))

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from .client import normalise_status
 from .config import settings
 from .errors import (
-    APIError,
     AuthError,
     JobCancelledError,
     JobFailedError,
@@ -67,6 +66,8 @@ class Job:
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.status_requests = 0
+        self._last_running_seen: float | None = None  # for learning run times without our own polling lag
+        self._end_seen: float | None = None
         self._listeners: list[Listener] = []
         self._accepted: concurrent.futures.Future[str] = concurrent.futures.Future()
         self._done: concurrent.futures.Future[list[Output]] = concurrent.futures.Future()
@@ -88,6 +89,19 @@ class Job:
     @property
     def cancellable(self) -> bool:
         return self.status in CANCELLABLE and not self.cancel_note
+
+    def run_time_estimate(self) -> float | None:
+        """Seconds the run took on the server, estimated between the last poll that saw it running and the
+        first that saw it end (finished_at - started_at would add our polling lag, and the schedule would learn
+        an ever later end)."""
+        if self.started_at is None or self._end_seen is None:
+            return None
+        gap = self._end_seen - (self._last_running_seen or self.started_at)
+        if gap <= SPARSE * 1.5:  # close polls bracket the end: take the middle
+            end = self._end_seen - gap / 2
+        else:  # one long sleep overshot the end by an unknown amount: aim a little earlier next time
+            end = self._end_seen - min(0.05 * (self._end_seen - self.started_at), 1.0)
+        return max(end - self.started_at, 0.0)
 
     def done(self) -> bool:
         return self._done.done()
@@ -390,7 +404,7 @@ class Job:
                     self._finish("failed", error=f"The API no longer knows this request: {error}", exception=error)
                     return
                 continue
-            except (APIError, RunComfyError) as error:
+            except Exception as error:  # transient or unexpected: polling must never stop silently
                 failing_since = failing_since or time.time()
                 if time.time() - failing_since > GIVE_UP_AFTER:
                     self._finish("failed", error=f"Lost contact with the API for {GIVE_UP_AFTER:.0f} s: {error}",
@@ -403,9 +417,11 @@ class Job:
                 position = info.get("queue_position")
                 self._set(status="in_queue", queue_position=position if isinstance(position, int) else None)
             elif status == "in_progress":
+                self._last_running_seen = time.time()
                 self._set(status="in_progress", queue_position=None,
                           started_at=self.started_at or time.time())
             elif status in TERMINAL:
+                self._end_seen = time.time()
                 if status == "cancelled":
                     self._finish("cancelled")
                     return
@@ -429,7 +445,7 @@ class Job:
             except (AuthError, NotFoundError) as error:
                 self._finish("failed", error=str(error), exception=error)
                 return
-            except (APIError, RunComfyError) as error:
+            except Exception as error:  # transient or unexpected: polling must never stop silently
                 failing_since = failing_since or time.time()
                 if time.time() - failing_since > GIVE_UP_AFTER:
                     self._finish("failed", error=f"Could not fetch the result: {error}", exception=error)

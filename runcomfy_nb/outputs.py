@@ -123,7 +123,7 @@ class Output:
                 **({"saved_path": str(self.saved_path)} if self.saved_path else {})}
 
     def read(self) -> bytes:
-        """The file's bytes (from the local copy if auto-save kept one and the URL has expired)."""
+        """The file's bytes: the local copy when one was saved (offline, and after the URL expired), else the URL."""
         if self.url.startswith("data:"):
             import base64
             import binascii
@@ -137,14 +137,14 @@ class Output:
             except (binascii.Error, ValueError):
                 raise ServerError(f"The output {self.name} is a malformed data: URI",
                                   request_id=self.request_id) from None
+        if self.saved_path and self.saved_path.is_file():
+            return self.saved_path.read_bytes()
         from .api import default_client
         from .loop import run_sync
 
         client = self._client or default_client()
         response = run_sync(client.api.download(self.url))
         if response.status_code in (403, 404, 410):
-            if self.saved_path and self.saved_path.exists():
-                return self.saved_path.read_bytes()
             raise OutputExpiredError(
                 f"The output {self.name} is no longer available (HTTP {response.status_code} from its URL): RunComfy "
                 "keeps results for a limited time. Turn on auto-save (rc.settings.autosave_dir) to keep a local "

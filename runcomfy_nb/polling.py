@@ -43,4 +43,4 @@ class PollSchedule:
                 return DENSE if overdue < 1.0 else min(SPARSE, DENSE * 1.5 ** (self._streak - 3))
             return min(SPARSE, 0.25 * 1.5 ** (self._streak - 1))
         # Queued or just submitted: a free worker picks a job up at once, so start dense and back off.
-        return min(SPARSE, DENSE * 1.6 ** (self._streak - 1))
+        return min(SPARSE, DENSE * 1.6 ** (self._streak - 2))  # 63 ms, 100 ms, 160 ms, …

@@ -13,7 +13,7 @@
 - Media inputs other than https URLs, loopback http, data: URIs of the right type within the caps, or readable
   local files of the right type are refused before sending.
 - The magic's parser turns hostile cell text into a UsageError, nothing else.
-- Hostile API answers that crash code this suite does not own are strict xfails (they flip when fixed).
+- Hostile API answers (deep JSON, malformed error details, bad catalog entries) end as typed errors.
 """
 
 from __future__ import annotations
@@ -785,7 +785,7 @@ def test_magic_parsing_raises_only_usage_errors(line: str, field_type: str | Non
         assert len(str(error)) < 400
 
 
-# --- hostile API answers (bugs in files this suite does not own: strict xfails, so a fix shows up) -------------
+# --- hostile API answers ------------------------------------------------------------------------------------
 
 DEEP_JSON = b'{"status": "in_queue", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 
@@ -796,9 +796,6 @@ def _hostile_api(http_server: Any, routes: dict[str, tuple[int, Any, str]]) -> A
                      retry=rc.client.RetryPolicy(attempts=2, base_delay=0.01))
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="client.py ApiClient._once parses answers with "
-                   "response.json() and catches only JSONDecodeError/UnicodeDecodeError: deeply nested JSON raises "
-                   "RecursionError out of status()/result()")
 def test_deeply_nested_json_from_the_api_is_a_server_error(http_server: Any) -> None:
     client = _hostile_api(http_server, {"/v1/requests/deep1/status": (200, DEEP_JSON, "application/json")})
     try:
@@ -808,9 +805,6 @@ def test_deeply_nested_json_from_the_api_is_a_server_error(http_server: Any) -> 
         client.close()
 
 
-@pytest.mark.xfail(strict=True, reason="job.py Job._poll catches only APIError/RunComfyError: any other exception "
-                   "from one status request (e.g. the RecursionError above) ends the poll task silently and the job "
-                   "stays in_queue for ever")
 def test_a_job_keeps_polling_after_one_unparseable_status_answer(http_server: Any) -> None:
     client = _hostile_api(http_server, {"/v1/models/hostile/deep": (200, {"request_id": "deep2"}, "application/json"),
                                         "/v1/requests/deep2/status": (200, DEEP_JSON, "application/json")})
@@ -824,8 +818,6 @@ def test_a_job_keeps_polling_after_one_unparseable_status_answer(http_server: An
         client.close()
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="client.py _message iterates item['loc'] of an error "
-                   "body's detail list without checking it is a list: a TypeError instead of the API's error")
 def test_a_malformed_error_detail_is_still_an_api_error(http_server: Any) -> None:
     body = {"error_code": 422001, "error_message": "bad", "detail": [{"loc": 5, "msg": "x"}]}
     client = _hostile_api(http_server, {"/v1/models/hostile/detail": (422, body, "application/json")})
@@ -836,8 +828,6 @@ def test_a_malformed_error_detail_is_still_an_api_error(http_server: Any) -> Non
         client.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="api.py _defaults(raw) calls p.get('default') on "
-                   "every catalog property: a property that is not an object crashes Client.check/field_errors")
 def test_a_catalog_property_that_is_not_an_object_is_no_crash(http_server: Any) -> None:
     entry = {"model_id": "hostile/props", "input_schema": {"type": "object", "properties": {
         "prompt": {"type": "string"}, "image": "not a schema"}}}
@@ -848,8 +838,6 @@ def test_a_catalog_property_that_is_not_an_object_is_no_crash(http_server: Any) 
         client.close()
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="api.py Client.start merges {**(inputs or {}), **kwargs} "
-                   "before validating: inputs that are not a mapping raise TypeError, not InputValidationError")
 def test_inputs_that_are_not_a_mapping_are_an_input_error(checker: Any) -> None:
     with pytest.raises(InputValidationError):
         checker.submit(WAN_ID, ["prompt", "a fox"])

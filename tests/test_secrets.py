@@ -497,8 +497,6 @@ def test_a_server_echoing_the_token_does_not_put_it_into_errors(hosts: tuple[Any
     assert_no_leak("the journal database", journal)
 
 
-@pytest.mark.xfail(strict=True, reason="client.py ApiClient.submit: a 2xx answer without request_id is quoted into "
-                   "SubmitUncertainError via _clip(body) without _scrub (owned by the client session)")
 def test_an_echoed_token_in_a_submit_answer_without_request_id_is_scrubbed(hosts: tuple[Any, Any]) -> None:
     api, _ = hosts
 
