@@ -126,8 +126,8 @@ class Client:
                 full.update(prepare_media({key: kind}, {key: full[key]}, _defaults(raw)))
             except InputValidationError as error:
                 errors[key] = str(error)
-        for error in schemas.check_inputs(raw, full):
-            errors.setdefault(error.field or "_form", str(error))
+        for problem in schemas.check_inputs(raw, full):
+            errors.setdefault(problem.field or "_form", str(problem))
         return errors
 
     # --- jobs ----------------------------------------------------------------------------------------------

@@ -269,24 +269,24 @@ class ApiClient:
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             body = None
             if response.is_success:
-                error = ServerError(f"{method} {path}: the API answered {response.status_code} with malformed JSON",
-                                    request_id=request_id, status_code=response.status_code)
+                malformed = ServerError(f"{method} {path}: the API answered {response.status_code} with malformed JSON",
+                                        request_id=request_id, status_code=response.status_code)
                 if not idempotent:
                     raise SubmitUncertainError(
                         "The submit was answered with malformed JSON; it was NOT retried (the job may exist). "
                         "Check your RunComfy dashboard before submitting again.") from None
-                raise _Retry("malformed", error=error) from None
+                raise _Retry("malformed", error=malformed) from None
 
         error_code = body.get("error_code") if isinstance(body, dict) else None
         if response.is_success and not error_code:
             return body
-        error = self._error(method, path, response.status_code, body, request_id)
+        failure = self._error(method, path, response.status_code, body, request_id)
         retryable = response.status_code in RETRY_STATUSES or (
             response.is_success and isinstance(error_code, int) and error_code >= 500000)
         if retryable and (idempotent or response.status_code == 429):
             raise _Retry(str(response.status_code if not response.is_success else "error200"),
-                         retry_after=retry_after, error=error)
-        raise error
+                         retry_after=retry_after, error=failure)
+        raise failure
 
     def _error(self, method: str, path: str, status: int, body: Any, request_id: str | None) -> APIError:
         code = body.get("error_code") if isinstance(body, dict) else None

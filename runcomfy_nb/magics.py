@@ -262,8 +262,7 @@ class RunComfyMagics(Magics):
             return None if not quiet else models
         if name == "jobs":
             limit = int(rest[0]) if rest and rest[0].isdigit() else 20
-            rows = api.jobs(limit=limit)
-            display(HTML(_jobs_table(rows)))
+            display(HTML(_jobs_table(api.jobs(limit=limit))))
             return None
         if name == "sim":
             return self._sim(rest)
