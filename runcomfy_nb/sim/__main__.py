@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -16,8 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiply every run time (default 1.0)")
     parser.add_argument("--workers", type=int, default=2, help="jobs run at once (default 2)")
-    parser.add_argument("--token", default=None,
-                        help="the only accepted bearer token (default: any non-empty token)")
+    parser.add_argument("--token", default=os.environ.get("RUNCOMFY_SIM_TOKEN") or None,
+                        help="the only accepted bearer token (default: $RUNCOMFY_SIM_TOKEN, else any non-empty "
+                             "token; the variable keeps it out of the process list)")
     parser.add_argument("--knobs", default=None, metavar="JSON",
                         help='more knobs as JSON, e.g. \'{"faults": {"rate": 0.2}, "paused": true}\'')
     args = parser.parse_args(argv)
