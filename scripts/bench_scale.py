@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -71,10 +72,8 @@ def main() -> None:
         for job in jobs:
             job.cancel_in_background()
         for job in jobs:
-            try:
+            with contextlib.suppress(rc.JobCancelledError):
                 job.wait(timeout=120)
-            except rc.JobCancelledError:
-                pass
         cancel_s = time.perf_counter() - started
         lags.sort()
         print(f"jobs submitted: {args.jobs} in {submit_s:.1f} s; in flight during the measurement: {in_flight}")
