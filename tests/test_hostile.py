@@ -841,3 +841,27 @@ def test_a_catalog_property_that_is_not_an_object_is_no_crash(http_server: Any) 
 def test_inputs_that_are_not_a_mapping_are_an_input_error(checker: Any) -> None:
     with pytest.raises(InputValidationError):
         checker.submit(WAN_ID, ["prompt", "a fox"])
+
+
+def test_unknown_then_upper_case_statuses_keep_the_job_alive(http_server: Any) -> None:
+    """An unknown status warns and polling goes on; upper-case and /result vocabularies still end the job."""
+    client = _hostile_api(http_server, {
+        "/v1/models/odd/model": (200, {"request_id": "odd1"}, "application/json"),
+        "/v1/requests/odd1/status": (200, {"request_id": "odd1", "status": "warming_up"}, "application/json")})
+    try:
+        job = client.submit("odd/model", {"prompt": "x"}, validate=False)
+        with pytest.raises(rc.JobTimeoutError):
+            job.wait(timeout=1.0)
+        assert job.status_requests >= 3 and any("warming_up" in w for w in job.warnings)
+        http_server.routes["/v1/requests/odd1/status"] = (200, {"status": "COMPLETED"}, "application/json")
+        http_server.routes["/v1/requests/odd1/result"] = (
+            200, {"status": "SUCCEEDED", "output": {"images": [http_server.url + "/a.png"]}}, "application/json")
+        assert [o.kind for o in job.wait(timeout=10)] == ["image"] and job.status == "completed"
+        http_server.routes["/v1/models/odd/two"] = (200, {"request_id": "odd2"}, "application/json")
+        http_server.routes["/v1/requests/odd2/status"] = (200, {"status": "CANCELED"}, "application/json")
+        other = client.submit("odd/two", {"prompt": "y"}, validate=False)
+        with pytest.raises(rc.JobCancelledError):
+            other.wait(timeout=10)
+        assert other.status == "cancelled"
+    finally:
+        client.close()
