@@ -13,8 +13,9 @@ import json
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -34,6 +35,7 @@ from .errors import (
 
 log = logging.getLogger("runcomfy_nb")
 
+T = TypeVar("T")
 USER_AGENT = f"runcomfy_nb/{__version__} (+python httpx/{httpx.__version__})"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_CONNECTIONS = 64
@@ -204,37 +206,40 @@ class ApiClient:
         headers = None
         if url.startswith(self.endpoint.base_url + "/"):
             headers = {"Authorization": f"Bearer {self.endpoint.token.reveal()}"}
-        for attempt in range(self.retry.attempts):
+
+        async def once() -> httpx.Response:
             try:
                 async with self.slots:
                     response = await self.http.get(url, headers=headers,
                                                    timeout=httpx.Timeout(120.0, connect=10.0, pool=None))
             except httpx.TransportError as error:
-                if attempt + 1 >= self.retry.attempts:
-                    raise ServerError(f"Downloading {url} failed: {type(error).__name__}") from None
-                self.counters.retried(type(error).__name__)
-                await asyncio.sleep(self.retry.delay(attempt))
-                continue
-            if response.status_code in RETRY_STATUSES and attempt + 1 < self.retry.attempts:
-                self.counters.retried(str(response.status_code))
-                await asyncio.sleep(self.retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After"))))
-                continue
+                raise _Retry(type(error).__name__, error=ServerError(
+                    f"Downloading {url} failed: {type(error).__name__}")) from None
+            if response.status_code in RETRY_STATUSES:
+                raise _Retry(str(response.status_code), retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                             error=ServerError(f"Downloading {url} failed: HTTP {response.status_code}"))
             return response
-        raise AssertionError("unreachable")
+
+        return await self._with_retries(once)
 
     # --- one request, with the retry policy ------------------------------------------------------------
 
     async def _request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
                        request_id: str | None = None, idempotent: bool = True) -> Any:
         headers = {"Authorization": f"Bearer {self.endpoint.token.reveal()}"}
+        return await self._with_retries(
+            lambda: self._once(method, path, headers, json_body, params, request_id, idempotent))
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt` until it returns; each _Retry it raises waits per the policy; the last one's error."""
         last: _Retry | None = None
-        for attempt in range(self.retry.attempts):
+        for number in range(self.retry.attempts):
             if last is not None:
                 self.counters.retried(last.reason)
-                await asyncio.sleep(self.retry.delay(attempt - 1, last.retry_after))
+                await asyncio.sleep(self.retry.delay(number - 1, last.retry_after))
             self.counters.requests += 1
             try:
-                return await self._once(method, path, headers, json_body, params, request_id, idempotent)
+                return await attempt()
             except _Retry as again:
                 last = again
         assert last is not None and last.error is not None

@@ -5,6 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 
+def brief(value: Any, limit: int = 80) -> str:
+    """A value as it appears in an error message: repr, cut to `limit`; a data: URI only by its head and size."""
+    if isinstance(value, str) and value.startswith("data:"):
+        value = value[:40] + f"…<{len(value)} chars>"
+    elif isinstance(value, str | bytes) and len(value) > limit:
+        value = value[:limit]  # no need to repr megabytes to show eighty characters
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__, or nesting too deep to print (RecursionError)
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class RunComfyError(Exception):
     """Base of every error this package raises on purpose."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from .errors import MediaInputError
+from .errors import MediaInputError, brief
 
 MiB = 1024 * 1024
 CAPS = {"image": 6 * MiB, "video": 32 * MiB, "audio": 16 * MiB}
@@ -56,13 +56,8 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def _fail(key: str, rule: str, value: Any, why: str) -> MediaInputError:
-    shown = value if not isinstance(value, str | bytes) else (value[:60] + (b"..." if isinstance(value, bytes) else "…")
-                                                             if len(value) > 60 else value)
-    try:
-        text = repr(shown)
-    except Exception:  # a broken __repr__, or nesting too deep to print (RecursionError)
-        text = f"<{type(shown).__name__}>"
-    text = text if len(text) <= 120 else text[:119] + "…"
+    text = brief(value, 120)
+    shown = value[:60] if isinstance(value, str | bytes) else value  # the error keeps no megabytes
     return MediaInputError(f"{key}: {rule} — {why}; got {text}", field=key, rule=rule, value=shown)
 
 

@@ -143,7 +143,10 @@ class Output:
         from .loop import run_sync
 
         client = self._client or default_client()
-        response = run_sync(client.api.download(self.url))
+        try:
+            response = run_sync(client.api.download(self.url))
+        except ServerError as error:  # retries ran out: say which job's output it was
+            raise ServerError(str(error), request_id=self.request_id) from None
         if response.status_code in (403, 404, 410):
             raise OutputExpiredError(
                 f"The output {self.name} is no longer available (HTTP {response.status_code} from its URL): RunComfy "

@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema
 
-from .errors import InputValidationError
+from .errors import InputValidationError, brief
 
 _TYPE_ALIASES = {"float": "number", "double": "number", "int": "integer", "bool": "boolean",
                  "str": "string", "dict": "object", "list": "array"}
@@ -205,19 +205,8 @@ def apply_defaults(raw: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any
 
 
 def _not_an_object(inputs: Any) -> InputValidationError:
-    return InputValidationError(f"inputs: type — must be a JSON object; got {_short(inputs)}",
+    return InputValidationError(f"inputs: type — must be a JSON object; got {brief(inputs)}",
                                 field=None, rule="type", value=inputs)
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    if isinstance(value, str) and value.startswith("data:"):
-        text = repr(value[:40] + f"…<{len(value)} chars>")
-    else:
-        try:
-            text = repr(value)
-        except Exception:  # a broken __repr__, or nesting too deep to print (RecursionError)
-            text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 MAX_JSON_DEPTH = 64
@@ -248,7 +237,7 @@ def _json_problem(value: Any) -> str | None:
         elif isinstance(item, dict):
             for key, v in item.items():
                 if not isinstance(key, str):
-                    return f"has a non-string key {_short(key, 40)} (JSON object keys are strings)"
+                    return f"has a non-string key {brief(key, 40)} (JSON object keys are strings)"
                 if _SURROGATE.search(key):
                     return "has a key with a lone surrogate character"
                 stack.append((v, depth + 1))
@@ -284,7 +273,7 @@ def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> Input
         detail = f"must be {'at most' if rule == 'maxLength' else 'at least'} {expected} characters (has {len(value)})"
     else:
         detail = error.message if len(error.message) <= 200 else error.message[:199] + "…"
-    return InputValidationError(f"{where}: {rule} — {detail}; got {_short(value)}",
+    return InputValidationError(f"{where}: {rule} — {detail}; got {brief(value)}",
                                 field=field, rule=rule, value=value)
 
 
@@ -311,12 +300,12 @@ def check_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknown: 
     for key, value in inputs.items():
         if not isinstance(key, str):
             by_field.setdefault(str(key), InputValidationError(
-                f"{_short(key, 40)}: type — input names must be strings; got a {type(key).__name__}",
+                f"{brief(key, 40)}: type — input names must be strings; got a {type(key).__name__}",
                 field=str(key), rule="type", value=key))
             continue
         problem = _json_problem(value)
         if problem:
-            by_field[key] = InputValidationError(f"{key}: json — {problem}; got {_short(value)}",
+            by_field[key] = InputValidationError(f"{key}: json — {problem}; got {brief(value)}",
                                                  field=key, rule="json", value=value)
     # jsonschema sees only what can be sent; a field refused above still counts as present.
     sendable = {k: v for k, v in inputs.items() if isinstance(k, str) and k not in by_field}
@@ -338,7 +327,7 @@ def check_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknown: 
                 close = difflib.get_close_matches(key, list(props), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(props)}"
                 by_field.setdefault(key, InputValidationError(
-                    f"{key}: unknown_field — not an input of this model{hint}; got {_short(inputs[key])}", field=key, rule="unknown_field", value=inputs[key]))
+                    f"{key}: unknown_field — not an input of this model{hint}; got {brief(inputs[key])}", field=key, rule="unknown_field", value=inputs[key]))
     order = {k: i for i, k in enumerate(props)}
     return sorted(by_field.values(), key=lambda e: order.get(e.field, len(order)))
 
