@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "Client": "api", "attach": "api", "jobs": "api", "models": "api", "schema": "api", "submit": "api",
-    "default_client": "api", "settings": "config", "Job": "job", "Output": "outputs",
+    "default_client": "api", "info": "model_info", "settings": "config", "Job": "job", "Output": "outputs",
     "JobView": "widgets", "ModelForm": "widgets", "form": "widgets",
     "RunComfyError": "errors", "InputValidationError": "errors", "MediaInputError": "errors",
     "APIError": "errors", "AuthError": "errors", "NotFoundError": "errors", "RateLimitedError": "errors",
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .config import settings  # noqa: F401
     from .errors import *  # noqa: F403
     from .job import Job  # noqa: F401
+    from .model_info import info  # noqa: F401
     from .outputs import Output  # noqa: F401
     from .widgets import JobView, ModelForm, form  # noqa: F401
 

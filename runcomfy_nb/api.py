@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import warnings
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,9 +99,8 @@ class Client:
         validate = settings.validate if validate is None else validate
         raw = self.schema(model_id)
         if raw is None:
-            if validate:
-                warnings.warn(f"No schema is known for {model_id!r}: its inputs are sent without validation.",
-                              stacklevel=3)
+            if validate:  # an unknown model is a typo far more often than a model missing from the catalog
+                raise schemas.unknown_model_error(model_id, [m["model_id"] for m in self.models()])
             return dict(inputs)
         full = schemas.apply_defaults(raw, inputs)
         # Media first (a PIL image or a path becomes a data: URI), then the schema sees what will be sent.

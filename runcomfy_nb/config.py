@@ -119,11 +119,13 @@ class Settings:
 
     autosave_dir: when set, every output is downloaded there as soon as its job completes (results expire).
     save_dir: where the widget's Save button and `Output.save()` write by default.
+    debug: when True, the magic shows full tracebacks for user errors instead of one short message.
     """
 
     autosave_dir: str | None = None
     save_dir: str = "runcomfy_outputs"
     validate: bool = True
+    debug: bool = False
 
 
 settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None)

@@ -12,13 +12,16 @@ import difflib
 import json
 import math
 import re
+import sys
+import types
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+from .errors import InputValidationError, NotFoundError, brief
 
-from .errors import InputValidationError, brief
+if TYPE_CHECKING:
+    import jsonschema
 
 _TYPE_ALIASES = {"float": "number", "double": "number", "int": "integer", "bool": "boolean",
                  "str": "string", "dict": "object", "list": "array"}
@@ -262,8 +265,7 @@ def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> Input
     where = ".".join(path) if path else "(inputs)"
     expected = error.validator_value
     if rule == "enum":
-        choices = ", ".join(repr(c) for c in expected[:8]) + (f", … ({len(expected)} choices)" if len(expected) > 8 else "")
-        detail = f"must be one of {choices}"
+        detail = enum_rule(expected, value)
     elif rule == "type":
         detail = f"must be of type {expected}"
     elif rule in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
@@ -277,16 +279,71 @@ def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> Input
                                 field=field, rule=rule, value=value)
 
 
+ALL_CHOICES_UP_TO = 20  # an enum this small is listed in full in errors; a bigger one by its closest choices
+
+
+def enum_rule(choices: list[Any], value: Any) -> str:
+    """'must be one of …' with every choice, or (for long lists) the closest ones and the count."""
+    if len(choices) <= ALL_CHOICES_UP_TO:
+        return f"must be one of {len(choices)} choices: " + ", ".join(repr(c) for c in choices)
+    close = suggest(str(value), [str(c) for c in choices], n=5) if value is not None else []
+    shown = close or [str(c) for c in choices[:5]]
+    return (f"must be one of {len(choices)} choices ({'closest' if close else 'e.g.'}: "
+            + ", ".join(repr(c) for c in shown) + "; `%runcomfy info MODEL` lists them all)")
+
+
+def _lazy_rfc3987_syntax() -> types.ModuleType | None:
+    """A stand-in for `rfc3987_syntax` whose grammar is built on first use, not when jsonschema is imported.
+
+    jsonschema's format module imports rfc3987_syntax (installed with JupyterLab) for its iri formats, and that
+    builds a Lark grammar at import: seconds on the first `%runcomfy`. We never check formats, but other code in
+    the kernel may; the stand-in loads the real module the first time an iri is checked.
+    """
+    if "rfc3987_syntax" in sys.modules:
+        return None
+    from importlib.util import find_spec
+
+    if find_spec("rfc3987_syntax") is None:
+        return None
+    stand_in = types.ModuleType("rfc3987_syntax")
+
+    def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
+        if sys.modules.get("rfc3987_syntax") is stand_in:
+            del sys.modules["rfc3987_syntax"]
+        import importlib
+
+        return importlib.import_module("rfc3987_syntax").is_valid_syntax(*args, **kwargs)
+
+    stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+    return stand_in
+
+
+def _jsonschema() -> Any:
+    """jsonschema, imported on first validation with its iri grammar deferred (see _lazy_rfc3987_syntax)."""
+    if "jsonschema" not in sys.modules:
+        stand_in = _lazy_rfc3987_syntax()
+        if stand_in is not None:
+            sys.modules["rfc3987_syntax"] = stand_in
+        try:
+            import jsonschema
+        finally:
+            if stand_in is not None and sys.modules.get("rfc3987_syntax") is stand_in:
+                del sys.modules["rfc3987_syntax"]  # a later `import rfc3987_syntax` gets the real one
+    import jsonschema
+
+    return jsonschema
+
+
 @cache
 def _cached_validator(raw_json: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(normalise(json.loads(raw_json)))
+    return _jsonschema().Draft202012Validator(normalise(json.loads(raw_json)))
 
 
 def _validator_for(raw: dict[str, Any]) -> jsonschema.Draft202012Validator:
     try:
         key = json.dumps(raw, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):  # not JSON itself: validate without the cache
-        return jsonschema.Draft202012Validator(normalise(raw))
+        return _jsonschema().Draft202012Validator(normalise(raw))
     return _cached_validator(key)
 
 
@@ -324,8 +381,9 @@ def check_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknown: 
     if not allow_unknown and props:
         for key in sendable:
             if key not in props:
-                close = difflib.get_close_matches(key, list(props), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(props)}"
+                close = suggest(key, list(props))
+                hint = (f"; did you mean {' or '.join(repr(c) for c in close)}?" if close
+                        else f"; known fields: {', '.join(props)}")
                 by_field.setdefault(key, InputValidationError(
                     f"{key}: unknown_field — not an input of this model{hint}; got {brief(inputs[key])}", field=key, rule="unknown_field", value=inputs[key]))
     order = {k: i for i, k in enumerate(props)}
@@ -342,6 +400,37 @@ def validate_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknow
     first = errors[0]
     message = f"{len(errors)} invalid inputs:\n" + "\n".join(f"  - {e}" for e in errors)
     raise InputValidationError(message, field=first.field, rule=first.rule, value=first.value, errors=errors)
+
+
+def _fold(name: str) -> str:
+    """A key as people type it: lower case, no ComfyUI node prefix (598_seed), `×` written as x."""
+    return re.sub(r"^\d+_", "", name.lower()).replace("×", "x")
+
+
+def suggest(word: str, candidates: list[str], n: int = 3) -> list[str]:
+    """The candidates `word` was probably meant to be: same folded spelling first, then close spellings."""
+    folded = {c: _fold(c) for c in candidates}
+    same = [c for c, f in folded.items() if f == _fold(word)]
+    close = difflib.get_close_matches(_fold(word), list(dict.fromkeys(folded.values())), n=n, cutoff=0.6)
+    by_fold = [c for f in close for c, g in folded.items() if g == f]
+    return list(dict.fromkeys([*same, *by_fold]))[:n]
+
+
+def resolve_key(key: str, keys: list[str]) -> str:
+    """The field `key` names: itself, or the one field it spells with an ASCII x for `×` (width×height)."""
+    if key in keys or "x" not in key:
+        return key
+    matches = [k for k in keys if "×" in k and k.replace("×", "x") == key]
+    return matches[0] if len(matches) == 1 else key
+
+
+def unknown_model_error(model_id: str, known: list[str]) -> NotFoundError:
+    """The error for a model id that neither the catalog nor the shipped schemas know, with close ids."""
+    close = difflib.get_close_matches(model_id, known, n=3, cutoff=0.5)
+    hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
+            else "`%runcomfy models` (or rc.models()) lists the models")
+    return NotFoundError(f"Unknown model {model_id!r}: {hint} Nothing was sent; to send anyway, "
+                         "use --no-validate (validate=False in Python).")
 
 
 def _label(key: str, prop: dict[str, Any]) -> str:
@@ -361,9 +450,19 @@ def describe_fields(raw: dict[str, Any]) -> list[dict[str, Any]]:
     for key, prop in normal["properties"].items():
         kind_type = prop.get("type")
         field: dict[str, Any] = {"key": key, "label": _label(key, prop), "description": str(prop.get("description") or ""),
-                                 "required": key in required}
+                                 "required": key in required, "type": _type_text(kind_type)}
+        examples = prop.get("examples") if isinstance(prop.get("examples"), list) else []
+        if examples and isinstance(examples[0], str | int | float):
+            field["example"] = examples[0]
         if "default" in prop:
-            field["default"] = prop["default"]
+            # A required text or media field's default is the schema's example prompt or picture: shown as a
+            # hint, never sent unless the person types it (docs/decisions.md).
+            if field["required"] and isinstance(prop["default"], str) and (key in media or kind_type == "string") \
+                    and "enum" not in prop:
+                if prop["default"]:
+                    field.setdefault("example", prop["default"])
+            else:
+                field["default"] = prop["default"]
         for src, dst in (("minimum", "minimum"), ("maximum", "maximum"), ("maxLength", "max_length")):
             if src in prop:
                 field[dst] = prop[src]
@@ -381,3 +480,9 @@ def describe_fields(raw: dict[str, Any]) -> list[dict[str, Any]]:
             field.update(kind="text", multiline=("prompt" in key.lower() or prop.get("maxLength", 0) > 200))
         fields.append(field)
     return fields
+
+
+def _type_text(kind: Any) -> str:
+    if isinstance(kind, list):
+        return " | ".join(map(str, kind))
+    return str(kind) if kind else "any"

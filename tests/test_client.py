@@ -253,9 +253,12 @@ def test_the_catalog_and_shipped_fallback(client: Any) -> None:
     assert offline.schema("someone/unknown-model") is None
 
 
-def test_a_model_without_schema_is_sent_unvalidated_with_a_warning(client: Any, sim: Any) -> None:
-    with pytest.warns(UserWarning, match="without validation"), pytest.raises(rc.NotFoundError):
-        client.submit("someone/unknown-model", {"prompt": "x"})
+def test_an_unknown_model_is_refused_unless_validation_is_off(client: Any, sim: Any) -> None:
+    with pytest.raises(rc.NotFoundError, match="Unknown model 'wan-ai/wan-2-6/text-to-image': did you mean"):
+        client.submit("wan-ai/wan-2-6/text-to-image", {"prompt": "x"})
+    assert sim.counters()["submits_received"] == 0
+    with pytest.raises(rc.NotFoundError):  # sent as asked; the server answers 404
+        client.submit("someone/unknown-model", {"prompt": "x"}, validate=False)
     assert sim.counters()["submits_received"] == 1
 
 

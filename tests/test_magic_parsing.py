@@ -50,13 +50,52 @@ def test_bad_usage_says_how_to_fix(line: str, message: str) -> None:
 
 
 def test_cell_body_key_lines_with_multiline_prompt() -> None:
-    body = "prompt: a tea house\n  in the mountains\n\nseed: 5\nforce_single: false\n"
-    assert parse_body(body, TYPES) == {"prompt": "a tea house\n  in the mountains", "seed": 5, "force_single": False}
+    body = "prompt: a tea house\n  in the mountains\n\n  at dawn\nseed: 5\nforce_single: false\n"
+    assert parse_body(body, TYPES) == {"prompt": "a tea house\nin the mountains\n\nat dawn", "seed": 5,
+                                       "force_single": False}
 
 
-def test_cell_body_unknown_key_lines_continue_the_prompt() -> None:
-    body = "prompt: first line\nnote: this is part of the prompt\nseed: 1"
-    assert parse_body(body, TYPES) == {"prompt": "first line\nnote: this is part of the prompt", "seed": 1}
+def test_cell_body_block_after_a_bare_key() -> None:
+    body = "prompt:\n    line one\n      indented more\n# a comment\nseed: 2"
+    assert parse_body(body, TYPES) == {"prompt": "line one\n  indented more", "seed": 2}
+
+
+def test_cell_body_unknown_keys_stay_keys() -> None:
+    # They used to be glued onto the prompt; now they are their own inputs (validation refuses them by name).
+    body = "prompt: a paper crane\nwidthxheight: 2304x1728(4:3)\nsead: 5"
+    assert parse_body(body, TYPES) == {"prompt": "a paper crane", "widthxheight": "2304x1728(4:3)", "sead": 5}
+
+
+@pytest.mark.parametrize("body, message", [
+    ("prompt: first line\nsecond line not indented", "Line 2: expected `key: value`"),
+    ("  indented first", "Line 1: an indented line"),
+    ("seed=5", "Line 1: expected `key: value`"),
+    ("seed: 1\nseed: 2", "given twice"),
+])
+def test_cell_body_stray_lines_are_errors(body: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_body(body, TYPES)
+
+
+def test_references_insert_one_value_whatever_it_holds() -> None:
+    quoted = 'it\'s a "quoted" fox\nwith a second line'
+    ns = {"p": "a red fox in the snow", "q": quoted, "n": 7, "s": "42", "d": {"k": [1, 2]}}
+    assert pairs("prompt=$p", ns) == {"prompt": "a red fox in the snow"}
+    assert pairs("prompt={q}", ns) == {"prompt": quoted}
+    assert pairs('prompt="{q}"', ns) == {"prompt": quoted}
+    assert pairs('prompt="$p, at dawn"', ns) == {"prompt": "a red fox in the snow, at dawn"}
+    assert pairs("seed=$n prompt=$n", ns) == {"seed": 7, "prompt": "7"}      # typed by the field
+    assert pairs("seed=$s scale={n / 2}", ns) == {"seed": 42, "scale": 3.5}
+    assert pairs("style=$d", ns) == {"style": {"k": [1, 2]}}
+    assert pairs("prompt='$p {q}'", ns) == {"prompt": "$p {q}"}               # single quotes are literal
+    assert pairs('prompt="costs $$5 {{x}}"', ns) == {"prompt": "costs $5 {x}"}
+
+
+def test_unknown_reference_is_an_error() -> None:
+    with pytest.raises(UsageError, match=r"\$nope: NameError.*\$\$ for a dollar"):
+        pairs("prompt=$nope", {})
+    with pytest.raises(UsageError, match="Unclosed"):
+        pairs('prompt="a {b"', {"b": 1})
 
 
 def test_cell_body_json() -> None:

@@ -80,7 +80,7 @@ def test_cell_magic_with_options(ip: Any) -> None:
             "scale: 0.7\nforce_single: true\n")
     job, _ = run(ip, f"%%runcomfy bytedance/dreamina-4-0/text-to-image -o tea --wait\n{body}")
     assert ip.user_ns["tea"] is job and job.status == "completed"
-    assert job.inputs == {"prompt": "a tea house in the mountains,\n  drawn in ink", "width×height": "1024x1024(1:1)",
+    assert job.inputs == {"prompt": "a tea house in the mountains,\ndrawn in ink", "width×height": "1024x1024(1:1)",
                           "scale": 0.7, "force_single": True}
 
 
@@ -91,6 +91,93 @@ def test_invalid_input_raises_before_sending(ip: Any, sim: Any) -> None:
     assert sim.counters()["submits_received"] == before
 
 
+def shown(ip: Any, code: str) -> tuple[Any, str]:
+    """Run a cell as a notebook does (errors shown, not raised): (the exception or None, what was printed)."""
+    with capture_output() as captured:
+        result = ip.run_cell(code, store_history=True)
+    return result.error_in_exec, captured.stdout + captured.stderr
+
+
+def submits(sim: Any) -> int:
+    return sim.counters()["requests"]["POST submit"]
+
+
+def test_mistyped_body_fails_by_name_and_sends_nothing(ip: Any, sim: Any) -> None:
+    body = "prompt: a paper crane\nwidthxheight: 2304x1728(4:3)\nsead: 5\n"
+    error, text = shown(ip, f"%%runcomfy bytedance/dreamina-4-0/text-to-image\n{body}")
+    assert isinstance(error, rc.InputValidationError) and [e.field for e in error.errors] == ["sead"]
+    assert "read 'widthxheight' as 'width×height'" in text and "sead: unknown_field" in text
+    assert "Traceback" not in text and len(text.strip().splitlines()) <= 10
+    error, text = shown(ip, "%%runcomfy blackforestlabs/flux-1-kontext/pro/edit\nprompt: winter\n"
+                            "image_url: https://example.com/a.png\nsead: 5\n")
+    assert "did you mean 'seed'?" in text
+    error, _ = shown(ip, "%%runcomfy bytedance/dreamina-4-0/text-to-image\nprompt: a paper crane\nnot a key line\n")
+    assert isinstance(error, UsageError) and "Line 2" in str(error)
+    assert submits(sim) == 0  # counted at the server
+
+
+def test_x_for_times_is_accepted_in_keys(ip: Any, sim: Any) -> None:
+    job, _ = run(ip, "%runcomfy bytedance/dreamina-4-0/text-to-image prompt=crane widthxheight='2304x1728(4:3)';")
+    assert job.inputs["width×height"] == "2304x1728(4:3)" and "widthxheight" not in job.inputs
+
+
+def test_values_arrive_exactly_at_the_server(ip: Any, sim: Any) -> None:
+    from runcomfy_nb.sim.util import body_sha256
+
+    quoted = 'it\'s a "quoted" fox\n  on two lines'
+    ip.user_ns.update(p="a red fox in the snow", q=quoted)
+    sent = [run(ip, f"%runcomfy {WAN} {arg};")[0] for arg in ("prompt=$p", "prompt={q}", 'prompt="{q}"')]
+    assert [job.inputs["prompt"] for job in sent] == ["a red fox in the snow", quoted, quoted]
+    received = {j["request_id"]: j["inputs_sha256"] for j in sim.jobs()}
+    assert [received[job.request_id] for job in sent] == [body_sha256(job.inputs) for job in sent]
+
+
+def test_unknown_model_sends_nothing_and_suggests(ip: Any, sim: Any) -> None:
+    error, text = shown(ip, '%runcomfy wan-ai/wan-2-6/text-to-image prompt="x"')
+    assert isinstance(error, rc.NotFoundError) and "did you mean 'wan-ai/wan-2-5/text-to-image'" in text
+    assert "Traceback" not in text
+    assert submits(sim) == 0
+    error, _ = shown(ip, "%runcomfy wan-ai/wan-2-6/text-to-image prompt=x --no-validate;")  # the way out
+    assert isinstance(error, rc.NotFoundError) and submits(sim) == 1  # sent; the server said 404
+
+
+def test_bad_enum_is_one_short_block_with_every_choice(ip: Any, sim: Any) -> None:
+    choices = rc.schema(WAN)["properties"]["aspect_ratio"]["enum"]
+    assert len(choices) == 13
+    error, text = shown(ip, f'%runcomfy {WAN} prompt="x" aspect_ratio=1024x1024')
+    assert isinstance(error, rc.InputValidationError)  # the typed error is still what the cell raised
+    lines = text.strip().splitlines()
+    assert len(lines) <= 10 and "Traceback" not in text, text
+    assert all(repr(c) in text for c in choices) and "aspect_ratio (Resolution (W:H))" in text
+    assert "'1024x1024'" in text and f"%runcomfy info {WAN}" in text
+    assert submits(sim) == 0
+
+
+def test_verbose_and_debug_show_the_full_traceback(ip: Any, sim: Any) -> None:
+    line = f'%runcomfy {WAN} prompt="x" aspect_ratio=1024x1024'
+    run(ip, "%xmode Verbose")
+    try:
+        _, text = shown(ip, line)
+    finally:
+        run(ip, "%xmode Context")
+    assert "Traceback" in text and "validate_inputs" in text
+    rc.settings.debug = True
+    try:
+        _, text = shown(ip, line)
+    finally:
+        rc.settings.debug = False
+    assert "Traceback" in text and "validate_inputs" in text
+    _, text = shown(ip, line)
+    assert "Traceback" not in text
+
+
+def test_missing_token_is_one_short_block(shell: Any) -> None:
+    config.clear_simulator()
+    error, text = shown(shell, f'%runcomfy {WAN} prompt="x"')
+    assert isinstance(error, rc.ConfigError) and "RUNCOMFY_API_TOKEN" in text and "sim on" in text
+    assert "Traceback" not in text and len(text.strip().splitlines()) <= 5
+
+
 def test_no_validate_sends_as_is(ip: Any) -> None:
     with pytest.raises(rc.ServerValidationError, match="scale"):
         run(ip, '%runcomfy bytedance/dreamina-4-0/text-to-image prompt="x" scale=1.5 --no-validate')
@@ -99,6 +186,7 @@ def test_no_validate_sends_as_is(ip: Any) -> None:
 @pytest.mark.parametrize("line, message", [
     ("", "Name a model or a subcommand"),
     ("frobnicate", "neither a model id"),
+    ("inf", "did you mean `%runcomfy info`"),
     (f"{WAN} prompt", "Expected key=value"),
     (f'{WAN} prompt="open', "Unclosed quote"),
     ("attach", "needs an argument"),
