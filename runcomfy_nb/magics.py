@@ -475,8 +475,13 @@ class RunComfyMagics(Magics):
 
     def _run_model(self, model_id: str, tokens: list[Token], cell: str | None, args: Any, quiet: bool,
                    state: dict[str, Any]) -> Any:
-        from . import api, schemas
         from .config import settings
+        from .deferred_imports import deferred
+
+        with deferred():  # the first call in a kernel imports httpx and jsonschema
+            from . import api, schemas
+
+            schemas._jsonschema()
 
         validate = settings.validate and not args.no_validate
         raw = api.schema(model_id)

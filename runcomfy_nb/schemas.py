@@ -13,7 +13,6 @@ import json
 import math
 import re
 import sys
-import types
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -292,43 +291,13 @@ def enum_rule(choices: list[Any], value: Any) -> str:
             + ", ".join(repr(c) for c in shown) + "; `%runcomfy info MODEL` lists them all)")
 
 
-def _lazy_rfc3987_syntax() -> types.ModuleType | None:
-    """A stand-in for `rfc3987_syntax` whose grammar is built on first use, not when jsonschema is imported.
-
-    jsonschema's format module imports rfc3987_syntax (installed with JupyterLab) for its iri formats, and that
-    builds a Lark grammar at import: seconds on the first `%runcomfy`. We never check formats, but other code in
-    the kernel may; the stand-in loads the real module the first time an iri is checked.
-    """
-    if "rfc3987_syntax" in sys.modules:
-        return None
-    from importlib.util import find_spec
-
-    if find_spec("rfc3987_syntax") is None:
-        return None
-    stand_in = types.ModuleType("rfc3987_syntax")
-
-    def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
-        if sys.modules.get("rfc3987_syntax") is stand_in:
-            del sys.modules["rfc3987_syntax"]
-        import importlib
-
-        return importlib.import_module("rfc3987_syntax").is_valid_syntax(*args, **kwargs)
-
-    stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
-    return stand_in
-
-
 def _jsonschema() -> Any:
-    """jsonschema, imported on first validation with its iri grammar deferred (see _lazy_rfc3987_syntax)."""
+    """jsonschema, imported on first validation without its costly, unused format helpers (deferred_imports)."""
     if "jsonschema" not in sys.modules:
-        stand_in = _lazy_rfc3987_syntax()
-        if stand_in is not None:
-            sys.modules["rfc3987_syntax"] = stand_in
-        try:
+        from .deferred_imports import deferred
+
+        with deferred():
             import jsonschema
-        finally:
-            if stand_in is not None and sys.modules.get("rfc3987_syntax") is stand_in:
-                del sys.modules["rfc3987_syntax"]  # a later `import rfc3987_syntax` gets the real one
     import jsonschema
 
     return jsonschema
