@@ -45,7 +45,10 @@ def __getattr__(name: str) -> Any:
             return importlib.import_module(f".{name}", __name__)
         except ModuleNotFoundError:
             raise AttributeError(f"module 'runcomfy_nb' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    from .deferred_imports import deferred
+
+    with deferred():  # rc.Client and friends: without httpx's CLI and jsonschema's unused grammar
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 
