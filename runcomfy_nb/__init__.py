@@ -54,9 +54,11 @@ def __getattr__(name: str) -> Any:
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from .completion import register
     from .magics import RunComfyMagics
 
     ipython.register_magics(RunComfyMagics)
+    register(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -7,12 +7,13 @@ import textwrap
 from typing import Any
 
 from . import schemas
+from .errors import brief
 
 
 def _rule(field: dict[str, Any]) -> str:
     """The range or the choices of a field, as text."""
-    if "choices" in field:
-        return f"{len(field['choices'])} choices: " + ", ".join(repr(c) for c in field["choices"])
+    if "choices" in field:  # no-break spaces inside a choice: wrapping never splits one
+        return f"{len(field['choices'])} choices: " + ", ".join(repr(c).replace(" ", "\u00a0") for c in field["choices"])
     low, high = field.get("minimum"), field.get("maximum")
     parts = []
     if low is not None or high is not None:
@@ -34,26 +35,30 @@ class ModelInfo:
 
     def rows(self) -> list[dict[str, str]]:
         """One row of text per field, in schema order."""
-        return [{"key": f["key"], "title": f["label"], "type": f["type"], "rule": _rule(f),
+        return [{"key": f["key"], "title": f["label"], "type": f["type"], "rule": _rule(f).replace("\u00a0", " "),
                  "default": repr(f["default"]) if "default" in f else "",
+                 "example": brief(f["example"], 60) if "example" in f else "",
                  "required": "required" if f["required"] else ""} for f in self.fields]
 
     def __repr__(self) -> str:
         lines = [f"{self.model_id} — {self.display_name}" if self.display_name != self.model_id else self.model_id]
-        for row in self.rows():
+        for field, row in zip(self.fields, self.rows(), strict=True):
             head = f"  {row['key']}  ({row['title']}) {row['type']}"
             head += f", {row['required']}" if row["required"] else ""
             head += f", default {row['default']}" if row["default"] else ""
+            head += f", example {row['example']}" if row["example"] else ""
             lines.append(head)
             if row["rule"]:
-                lines += textwrap.wrap(row["rule"], 110, initial_indent="      ", subsequent_indent="      ")
+                lines += [line.replace("\u00a0", " ") for line in
+                          textwrap.wrap(_rule(field), 110, initial_indent="      ", subsequent_indent="      ")]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         cells = "".join(
             "<tr>" + "".join(f"<td>{html.escape(v)}</td>" if k != "key" else f"<td><code>{html.escape(v)}</code></td>"
                              for k, v in row.items()) + "</tr>" for row in self.rows())
-        head = "".join(f"<th>{h}</th>" for h in ("key", "title", "type", "range / choices", "default", "required"))
+        head = "".join(f"<th>{h}</th>" for h in ("key", "title", "type", "range / choices", "default", "example",
+                                                 "required"))
         return (f"<div><b>{html.escape(self.display_name)}</b> <code>{html.escape(self.model_id)}</code>"
                 f"<table>{head}{cells}</table></div>")
 

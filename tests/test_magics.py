@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
+from IPython.testing import globalipapp
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 
@@ -21,7 +22,7 @@ WAN = "wan-ai/wan-2-5/text-to-image"
 
 @pytest.fixture(scope="module")
 def shell() -> Any:
-    ip = start_ipython()
+    ip = start_ipython() or globalipapp.get_ipython()  # one global shell per process
     ip.display_formatter.active_types = list(ip.display_formatter.format_types)  # rich output, as in Jupyter
     ip.run_line_magic("load_ext", "runcomfy_nb")
     return ip
@@ -255,3 +256,18 @@ def test_sim_on_and_off_in_a_fresh_shell() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
     assert "RunComfy simulator running at http://127.0.0.1:" in done.stdout
+
+
+def test_info_lists_fields_with_types_ranges_choices_defaults(ip: Any, sim: Any) -> None:
+    shown_info, captured = run(ip, "%runcomfy info community/wan-2-1/fusionx/image-to-video")
+    text = repr(shown_info)
+    assert "598_steps  (Steps) integer, default 10" in text and "6 – 20" in text
+    assert "600_prompt  (Prompt) string, required, example 'A close-up shot" in text
+    assert "602_num_frames  (Number of Frames) integer, default 81" in text and "2 choices: 81, 141" in text
+    html_table = captured.outputs[0].data["text/html"] if captured.outputs else shown_info._repr_html_()
+    assert "<code>598_cfg</code>" in html_table and "Guidance Scale" in html_table
+    python = rc.info(WAN)
+    assert [f["key"] for f in python.fields] == ["prompt", "negative_prompt", "aspect_ratio"]
+    assert len(python.fields[2]["choices"]) == 13 and python.fields[2]["default"] == "1440:810 (16:9)"
+    error, text = shown(ip, "%runcomfy info wan-ai/wan-2-6/text-to-image")
+    assert isinstance(error, rc.NotFoundError) and f"did you mean '{WAN}'" in text and "Traceback" not in text
