@@ -7,7 +7,7 @@ import { asText, formatBytes, hyper, isNum, safeUrl, setSafeUrl } from "./shared
  * @typedef {{
  *   key: string, label?: string, kind: string, description?: string, required?: boolean,
  *   default?: any, choices?: any[], minimum?: number, maximum?: number, max_length?: number,
- *   media?: "image"|"video"|"audio", multiline?: boolean
+ *   media?: "image"|"video"|"audio", multiline?: boolean, example?: any
  * }} FieldSpec
  *
  * @typedef {{
@@ -75,6 +75,8 @@ const BUILDERS = Object.freeze({
     const input = f.multiline
       ? h("textarea", { class: "rcnb-input", id: ctx.id, rows: "3", spellcheck: "true" })
       : h("input", { class: "rcnb-input", id: ctx.id, type: "text" });
+    // The schema's example is a hint, never a value: it is not sent unless typed.
+    if (f.example != null) /** @type {HTMLInputElement} */ (input).placeholder = asText(f.example);
     const max = isNum(f.max_length) ? /** @type {number} */ (f.max_length) : null;
     const counter = max != null ? h("span", { class: "rcnb-counter", "aria-live": "polite" }) : null;
     const el = h("div", {}, input, counter);
@@ -209,7 +211,13 @@ const BUILDERS = Object.freeze({
     const h = hyper(ctx.doc);
     const media = f.media === "video" || f.media === "audio" ? f.media : "image";
     const url = /** @type {HTMLInputElement} */ (
-      h("input", { class: "rcnb-input rcnb-url", id: ctx.id, type: "text", placeholder: "https://… or choose a file", spellcheck: "false" })
+      h("input", {
+        class: "rcnb-input rcnb-url",
+        id: ctx.id,
+        type: "text",
+        placeholder: f.example != null ? `https://… or choose a file (e.g. ${asText(f.example)})` : "https://… or choose a file",
+        spellcheck: "false",
+      })
     );
     const file = /** @type {HTMLInputElement} */ (h("input", { class: "rcnb-file-input", type: "file", accept: `${media}/*`, "aria-label": `choose ${media} file` }));
     const chipText = h("span", { class: "rcnb-chip-text" });

@@ -1,5 +1,6 @@
 // ModelForm: a form generated from a model's schema, plus the history of its runs (anywidget ESM entry point).
 // Python is the single source of truth for validation: it reads `values` and answers with `errors`.
+// A field's errors show once it was touched (edited or left) or after Submit, never on a form nobody typed in.
 
 import { buildControl } from "./fields.js";
 import { createJobCard } from "./jobcard.js";
@@ -54,6 +55,10 @@ function render({ model, el }) {
   const dirty = new Set();
   /** @type {Map<string, string>} local, client-side problems (bad JSON, 3.5 in an integer box) */
   const localErrors = new Map();
+  /** keys the person edited or left: their errors are shown */
+  const touched = new Set();
+  /** after a Submit click every error is shown */
+  let submitted = false;
   /** @type {Map<string, {row: HTMLElement, control: Control, error: HTMLElement}>} */
   let rows = new Map();
   /** DOM listeners of the current controls (dropped when `fields` changes) */
@@ -70,6 +75,10 @@ function render({ model, el }) {
     if (disposed) return;
     current = { ...current, [key]: value };
     dirty.add(key);
+    if (!touched.has(key)) {
+      touched.add(key);
+      renderErrors();
+    }
     if (opts.debounce) typing.run(push);
     else {
       typing.cancel();
@@ -113,9 +122,18 @@ function render({ model, el }) {
         { class: "rcnb-label", for: id },
         asText(f.label) || key,
         f.required ? h("span", { class: "rcnb-required", title: "required", text: " *" }) : null,
+        asText(f.label) && asText(f.label) !== key ? h("code", { class: "rcnb-key", title: "the input's name in the API, the magic and errors", text: key }) : null,
       );
       const hint = asText(f.description) ? h("div", { class: "rcnb-hint", text: asText(f.description) }) : null;
       const row = h("div", { class: "rcnb-field", "data-key": key, "data-kind": control.el.dataset.kind }, label, control.el, hint, error);
+      fieldBag.dom(row, "focusout", (/** @type {FocusEvent} */ e) => {
+        // Leaving the field (not moving between its own parts, e.g. URL box → file button) marks it touched.
+        const next = /** @type {Node | null} */ (e.relatedTarget);
+        if (!(next && row.contains(next)) && !touched.has(key)) {
+          touched.add(key);
+          renderErrors();
+        }
+      });
       next.set(key, { row, control, error });
     });
     rows = next;
@@ -143,33 +161,41 @@ function render({ model, el }) {
     typing.cancel();
     dirty.clear();
     localErrors.clear();
+    touched.clear();
+    submitted = false;
     current = { ...(model.get("values") || {}) };
     for (const [key, r] of rows) r.control.set(current[key]);
     renderErrors();
   };
 
   // ---------- errors / submit state
+  /** how many of Python's field errors are on screen (local ones always are; `_form` never blocks a retry) */
+  let shownPython = 0;
   const renderErrors = () => {
     const errors = /** @type {Record<string, any>} */ (model.get("errors") || {});
     /** @type {string[]} */
     const formWide = [];
-    if (asText(errors._form)) formWide.push(asText(errors._form));
+    if (asText(errors._form)) formWide.push(asText(errors._form)); // from a submit: always said
     for (const [key, msg] of Object.entries(errors)) {
-      if (key !== "_form" && !rows.has(key)) formWide.push(`${key}: ${asText(msg)}`);
+      if (key !== "_form" && !rows.has(key) && submitted) formWide.push(`${key}: ${asText(msg)}`);
     }
     formError.textContent = formWide.join("\n");
     formError.hidden = formWide.length === 0;
+    shownPython = formWide.length - (asText(errors._form) ? 1 : 0);
     for (const [key, r] of rows) {
-      const msgs = [localErrors.get(key), asText(errors[key])].filter(Boolean);
+      const visible = submitted || touched.has(key);
+      const msgs = [localErrors.get(key), visible ? asText(errors[key]) : ""].filter(Boolean);
       r.error.textContent = msgs.join(" · ");
       r.error.hidden = msgs.length === 0;
       r.row.classList.toggle("rcnb-invalid", msgs.length > 0);
+      if (visible && asText(errors[key])) shownPython += 1;
     }
     renderSubmit();
   };
   const renderSubmit = () => {
     const busy = !!model.get("busy");
-    const blocked = Object.keys(model.get("errors") || {}).length > 0 || localErrors.size > 0;
+    // Blocked only by problems the person can see (a fresh form's missing fields are said on Submit).
+    const blocked = localErrors.size > 0 || shownPython > 0;
     submitBtn.disabled = busy || blocked;
     submitBtn.title = blocked ? "fix the fields marked in red first" : "";
     busyText.hidden = !busy;
@@ -234,6 +260,9 @@ function render({ model, el }) {
   bag.dom(submitBtn, "click", () => {
     typing.flush(); // the last keystrokes go out before the submit message
     if (submitBtn.disabled) return;
+    submitted = true; // from now on every problem is shown (Python answers the submit with its errors)
+    renderErrors();
+    if (localErrors.size > 0) return;
     model.send({ type: "submit" });
   });
   bag.dom(resetBtn, "click", () => {

@@ -21,7 +21,9 @@ from IPython.display import HTML, DisplayHandle, display
 from . import schemas
 from .api import Client, default_client
 from .config import settings
+from .errors import InputValidationError, brief
 from .job import TERMINAL, Job
+from .media import prepare_media
 from .render import inputs_summary, job_html, static_copy
 
 STATIC = Path(__file__).parent / "static"
@@ -161,6 +163,12 @@ class JobView(_Persisted):
 
 
 class ModelForm(_Persisted):
+    """A form generated from a model's schema; each submit adds a live run to its history.
+
+    Works offline from the shipped schemas: without a token or a running simulator it still renders and
+    validates, and says at submit time how to get either.
+    """
+
     _esm = STATIC / "form.js"
     _css = STATIC / "widgets.css"
 
@@ -175,12 +183,26 @@ class ModelForm(_Persisted):
     history = traitlets.List().tag(sync=True)
 
     def __init__(self, model_id: str, client: Client | None = None, **initial: Any) -> None:
-        self.client = client or default_client()
-        raw = self.client.schema(model_id)
-        fields = schemas.describe_fields(raw) if raw else []
-        self._defaults = schemas.apply_defaults(raw, {}) if raw else {}
-        super().__init__(model_key=model_id, display_name=self.client.display_name(model_id),
-                         simulator=self.client.simulator, fields=fields)
+        from .errors import ConfigError
+
+        self._client = client
+        if client is None:
+            try:
+                self._client = default_client()
+            except ConfigError:  # no token, no simulator: the form still works from the shipped schema
+                self._client = None
+        raw = self._client.schema(model_id) if self._client else schemas.shipped_schema(model_id)
+        if raw is None:
+            known = [m["model_id"] for m in (self._client.models() if self._client else schemas.shipped_models())]
+            raise schemas.unknown_model_error(model_id, known)
+        self._raw = raw
+        fields = schemas.describe_fields(raw)
+        # Only real defaults fill the form; a required field's example is a placeholder (describe_fields).
+        self._defaults = {f["key"]: copy.deepcopy(f["default"]) for f in fields if "default" in f}
+        entry = schemas.shipped_entry(model_id)
+        name = self._client.display_name(model_id) if self._client else (entry or {}).get("display_name", model_id)
+        super().__init__(model_key=model_id, display_name=name,
+                         simulator=bool(self._client and self._client.simulator), fields=fields)
         self.jobs: list[Job] = []
         self._labels = {f["key"]: f["label"] for f in fields}
         self._lock = threading.Lock()
@@ -192,19 +214,61 @@ class ModelForm(_Persisted):
         return f"<ModelForm {self.model_key} runs={len(self.jobs)}>"
 
     @property
+    def client(self) -> Client:
+        """The client this form submits with (the default one, looked up again if there was none)."""
+        if self._client is None:
+            self._client = default_client()  # raises ConfigError saying how to get a token or the simulator
+            self.simulator = self._client.simulator
+        return self._client
+
+    @property
     def last(self) -> Job | None:
         """The most recent run."""
         return self.jobs[0] if self.jobs else None
 
+    @traitlets.validate("values")
+    def _local_media(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        """A local file, bytes or PIL image given for a media field becomes a data: URI the form can preview."""
+        values = dict(proposal["value"])
+        for key, kind in schemas.media_fields(self._raw).items():
+            value = values.get(key)
+            if value is None or (isinstance(value, str) and (value == "" or "://" in value or value.startswith("data:"))):
+                continue
+            try:
+                values[key] = prepare_media({key: kind}, {key: value}, {})[key]
+            except Exception:  # shown as the field's error by _validate; keep what JSON can carry
+                values[key] = value if isinstance(value, str) else None
+        return values
+
     def _clean_values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.values.items() if v is not None and v != ""
-                or k in {f["key"] for f in self.fields if f.get("required")}}
+        return {k: v for k, v in self.values.items() if v is not None and v != ""}
+
+    def problems(self) -> dict[str, str]:
+        """field -> message for every problem with the current values ({} when they can be submitted)."""
+        values = self._clean_values()
+        errors: dict[str, str] = {}
+        for field in self.fields:
+            if field["required"] and field["key"] not in values:
+                example = f" (e.g. {brief(field['example'], 60)})" if "example" in field else ""
+                errors[field["key"]] = f"{field['key']}: required — fill this in{example}"
+        full = schemas.apply_defaults(self._raw, values)
+        media = schemas.media_fields(self._raw)
+        for key, kind in media.items():
+            if full.get(key) is None or key in errors:
+                continue
+            try:
+                full.update(prepare_media({key: kind}, {key: full[key]}, {key: self._defaults.get(key)}))
+            except InputValidationError as error:
+                errors[key] = str(error)
+        for problem in schemas.check_inputs(self._raw, full):
+            errors.setdefault(problem.field or "_form", str(problem))
+        return errors
 
     def _validate(self, _change: Any = None) -> None:
-        self.errors = self.client.field_errors(self.model_key, self._clean_values())
+        self.errors = self.problems()
 
     def submit(self) -> Job | None:
-        """Submit the current values (what the Submit button does); None if they are invalid."""
+        """Submit the current values (what the Submit button does); None if they are invalid or cannot be sent."""
         self._validate()
         if self.errors:
             return None
@@ -233,6 +297,7 @@ class ModelForm(_Persisted):
         self.values = {**self._defaults, **copy.deepcopy(self.jobs[index].inputs)}
 
     def reset(self) -> None:
+        """Back to the model's defaults (examples stay placeholders)."""
         self.values = dict(self._defaults)
 
     def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:

@@ -197,6 +197,7 @@ var BUILDERS = Object.freeze({
   text(ctx, f) {
     const h = hyper(ctx.doc);
     const input = f.multiline ? h("textarea", { class: "rcnb-input", id: ctx.id, rows: "3", spellcheck: "true" }) : h("input", { class: "rcnb-input", id: ctx.id, type: "text" });
+    if (f.example != null) input.placeholder = asText(f.example);
     const max = isNum(f.max_length) ? (
       /** @type {number} */
       f.max_length
@@ -346,7 +347,13 @@ var BUILDERS = Object.freeze({
     const media = f.media === "video" || f.media === "audio" ? f.media : "image";
     const url = (
       /** @type {HTMLInputElement} */
-      h("input", { class: "rcnb-input rcnb-url", id: ctx.id, type: "text", placeholder: "https://… or choose a file", spellcheck: "false" })
+      h("input", {
+        class: "rcnb-input rcnb-url",
+        id: ctx.id,
+        type: "text",
+        placeholder: f.example != null ? `https://… or choose a file (e.g. ${asText(f.example)})` : "https://… or choose a file",
+        spellcheck: "false"
+      })
     );
     const file = (
       /** @type {HTMLInputElement} */
@@ -744,6 +751,8 @@ function render({ model, el }) {
   let current = { ...model.get("values") || {} };
   const dirty = /* @__PURE__ */ new Set();
   const localErrors = /* @__PURE__ */ new Map();
+  const touched = /* @__PURE__ */ new Set();
+  let submitted = false;
   let rows = /* @__PURE__ */ new Map();
   let fieldBag = listenerBag(model);
   const push = () => {
@@ -756,6 +765,10 @@ function render({ model, el }) {
     if (disposed) return;
     current = { ...current, [key]: value };
     dirty.add(key);
+    if (!touched.has(key)) {
+      touched.add(key);
+      renderErrors();
+    }
     if (opts.debounce) typing.run(push);
     else {
       typing.cancel();
@@ -795,10 +808,21 @@ function render({ model, el }) {
         "label",
         { class: "rcnb-label", for: id },
         asText(f.label) || key,
-        f.required ? h("span", { class: "rcnb-required", title: "required", text: " *" }) : null
+        f.required ? h("span", { class: "rcnb-required", title: "required", text: " *" }) : null,
+        asText(f.label) && asText(f.label) !== key ? h("code", { class: "rcnb-key", title: "the input's name in the API, the magic and errors", text: key }) : null
       );
       const hint = asText(f.description) ? h("div", { class: "rcnb-hint", text: asText(f.description) }) : null;
       const row = h("div", { class: "rcnb-field", "data-key": key, "data-kind": control.el.dataset.kind }, label, control.el, hint, error);
+      fieldBag.dom(row, "focusout", (e) => {
+        const next2 = (
+          /** @type {Node | null} */
+          e.relatedTarget
+        );
+        if (!(next2 && row.contains(next2)) && !touched.has(key)) {
+          touched.add(key);
+          renderErrors();
+        }
+      });
       next.set(key, { row, control, error });
     });
     rows = next;
@@ -822,10 +846,13 @@ function render({ model, el }) {
     typing.cancel();
     dirty.clear();
     localErrors.clear();
+    touched.clear();
+    submitted = false;
     current = { ...model.get("values") || {} };
     for (const [key, r] of rows) r.control.set(current[key]);
     renderErrors();
   };
+  let shownPython = 0;
   const renderErrors = () => {
     const errors = (
       /** @type {Record<string, any>} */
@@ -834,21 +861,24 @@ function render({ model, el }) {
     const formWide = [];
     if (asText(errors._form)) formWide.push(asText(errors._form));
     for (const [key, msg] of Object.entries(errors)) {
-      if (key !== "_form" && !rows.has(key)) formWide.push(`${key}: ${asText(msg)}`);
+      if (key !== "_form" && !rows.has(key) && submitted) formWide.push(`${key}: ${asText(msg)}`);
     }
     formError.textContent = formWide.join("\n");
     formError.hidden = formWide.length === 0;
+    shownPython = formWide.length - (asText(errors._form) ? 1 : 0);
     for (const [key, r] of rows) {
-      const msgs = [localErrors.get(key), asText(errors[key])].filter(Boolean);
+      const visible = submitted || touched.has(key);
+      const msgs = [localErrors.get(key), visible ? asText(errors[key]) : ""].filter(Boolean);
       r.error.textContent = msgs.join(" · ");
       r.error.hidden = msgs.length === 0;
       r.row.classList.toggle("rcnb-invalid", msgs.length > 0);
+      if (visible && asText(errors[key])) shownPython += 1;
     }
     renderSubmit();
   };
   const renderSubmit = () => {
     const busy = !!model.get("busy");
-    const blocked = Object.keys(model.get("errors") || {}).length > 0 || localErrors.size > 0;
+    const blocked = localErrors.size > 0 || shownPython > 0;
     submitBtn.disabled = busy || blocked;
     submitBtn.title = blocked ? "fix the fields marked in red first" : "";
     busyText.hidden = !busy;
@@ -908,6 +938,9 @@ function render({ model, el }) {
   bag.dom(submitBtn, "click", () => {
     typing.flush();
     if (submitBtn.disabled) return;
+    submitted = true;
+    renderErrors();
+    if (localErrors.size > 0) return;
     model.send({ type: "submit" });
   });
   bag.dom(resetBtn, "click", () => {

@@ -100,17 +100,47 @@ describe("one control of the right kind per field, for each seed schema", () => 
   }
 });
 
+test("every field shows its title and, small, its key; examples are placeholders, not values", () => {
+  const { row, values } = mount("community/wan-2-1/fusionx/image-to-video");
+  const label = row("602_widthx602_height").querySelector("label.rcnb-label");
+  assert.equal(label.querySelector(".rcnb-key").textContent, "602_widthx602_height");
+  assert.ok(label.textContent.startsWith("Resolution (W:H)"));
+  const prompt = row("600_prompt").querySelector("textarea");
+  assert.equal(prompt.value, "");
+  assert.ok(prompt.placeholder.startsWith("A close-up shot of a young woman"));
+  assert.equal(row("608_image").querySelector("input.rcnb-url").value, "");
+  assert.match(row("608_image").querySelector("input.rcnb-url").placeholder, /e\.g\. RunComfy_examples_1235_1\.png/);
+  assert.ok(!("600_prompt" in values()) && !("608_image" in values()));
+  const { row: wanRow } = mount("wan-ai/wan-2-5/text-to-image");
+  assert.equal(wanRow("aspect_ratio").querySelector(".rcnb-key").textContent, "aspect_ratio");
+});
+
+test("local files from Python arrive as data: URIs and show a thumbnail (image) or a first frame (video)", () => {
+  const png = "data:image/png;base64,iVBORw0KGgo=";
+  const { row } = mount("community/wan-2-1/fusionx/image-to-video", { values: { "608_image": png } });
+  assert.equal(row("608_image").querySelector(".rcnb-preview img").getAttribute("src"), png);
+  assert.equal(row("608_image").querySelector(".rcnb-preview").hidden, false);
+  const mp4 = "data:video/mp4;base64,AAAAIGZ0eXA=";
+  const { row: vrow } = mount("blackforestlabs/flux-1-kontext/pro/edit", {
+    fields: [{ key: "video_url", label: "Video", kind: "media", media: "video", description: "", required: true }],
+    values: { video_url: mp4 },
+  });
+  const video = vrow("video_url").querySelector(".rcnb-preview video");
+  assert.equal(video.getAttribute("src"), mp4);
+  assert.equal(video.getAttribute("preload"), "metadata");
+});
+
 test("defaults from values are shown in the controls", () => {
   const { row } = mount("community/wan-2-1/fusionx/image-to-video");
-  assert.ok(row("600_prompt").querySelector("textarea").value.startsWith("A close-up shot"));
+  assert.equal(row("600_prompt").querySelector("textarea").value, "", "the example prompt is a placeholder");
   assert.equal(row("598_seed").querySelector("input").value, "96860978");
   assert.equal(row("598_steps").querySelector("input[type=number]").value, "10");
   assert.equal(row("598_steps").querySelector("input[type=range]").value, "10");
   assert.equal(row("598_cfg").querySelector("input[type=number]").value, "1");
   const sel = row("602_widthx602_height").querySelector("select");
   assert.equal(sel.selectedOptions[0].textContent, "720x480 (3:2)");
-  assert.equal(row("608_image").querySelector("input.rcnb-url").value, "RunComfy_examples_1235_1.png");
-  assert.equal(row("608_image").querySelector(".rcnb-preview").hidden, true, "not a safe URL: no preview");
+  assert.equal(row("608_image").querySelector("input.rcnb-url").value, "");
+  assert.equal(row("608_image").querySelector(".rcnb-preview").hidden, true);
 });
 
 describe("editing writes typed values back", () => {
@@ -327,25 +357,60 @@ describe("editing writes typed values back", () => {
 });
 
 describe("errors from Python", () => {
-  test("shown next to their field; _form shown form-wide; Submit disabled while any", () => {
+  test("hidden on a fresh form; shown once the field is touched; all shown after Submit", async () => {
     const { row, submit, model, el } = mount("wan-ai/wan-2-5/text-to-image");
-    assert.equal(submit().disabled, false);
-    model.update({ errors: { prompt: "prompt is required", _form: "2 problems", ghost: "unknown field" } });
-    assert.equal(row("prompt").querySelector(".rcnb-field-error").textContent, "prompt is required");
-    assert.ok(row("prompt").classList.contains("rcnb-invalid"));
-    assert.equal(el.querySelector(".rcnb-form-error").textContent, "2 problems\nghost: unknown field");
-    assert.equal(submit().disabled, true);
+    model.update({ errors: { prompt: "prompt: required — fill this in", ghost: "unknown field" } });
+    const promptError = row("prompt").querySelector(".rcnb-field-error");
+    assert.equal(promptError.hidden, true, "nothing red before anyone typed");
+    assert.equal(el.querySelector(".rcnb-form-error").hidden, true);
+    assert.equal(submit().disabled, false, "Submit is how a person finds out what is missing");
     submit().click();
-    assert.deepEqual(model.sent, []);
+    assert.deepEqual(model.sent, [{ type: "submit" }], "Python answers with its errors (and sends nothing)");
+    assert.equal(promptError.textContent, "prompt: required — fill this in");
+    assert.ok(row("prompt").classList.contains("rcnb-invalid"));
+    assert.equal(el.querySelector(".rcnb-form-error").textContent, "ghost: unknown field");
+    assert.equal(submit().disabled, true, "blocked while errors are on screen");
     model.update({ errors: {} });
-    assert.equal(row("prompt").querySelector(".rcnb-field-error").hidden, true);
+    assert.equal(promptError.hidden, true);
     assert.equal(el.querySelector(".rcnb-form-error").hidden, true);
     assert.equal(submit().disabled, false);
+  });
+
+  test("a touched field shows its own error, the others stay quiet", async () => {
+    const { row, submit, model } = mount("community/wan-2-1/fusionx/image-to-video");
+    model.update({ errors: { "600_prompt": "600_prompt: required", "598_steps": "598_steps: maximum — must be ≤ 20" } });
+    const steps = row("598_steps").querySelector("input[type=number]");
+    type(steps, "99");
+    assert.equal(row("598_steps").querySelector(".rcnb-field-error").textContent, "598_steps: maximum — must be ≤ 20");
+    assert.equal(row("600_prompt").querySelector(".rcnb-field-error").hidden, true);
+    assert.equal(submit().disabled, true);
+    // Leaving a field without typing also counts as touching it.
+    const prompt = row("600_prompt").querySelector("textarea");
+    prompt.dispatchEvent(new prompt.ownerDocument.defaultView.FocusEvent("focusout", { bubbles: true }));
+    assert.equal(row("600_prompt").querySelector(".rcnb-field-error").textContent, "600_prompt: required");
+  });
+
+  test("_form (a submit that could not be sent) is always shown and does not block a retry", () => {
+    const { submit, model, el } = mount("wan-ai/wan-2-5/text-to-image");
+    model.update({ errors: { _form: "No RunComfy API token. … %runcomfy sim on" } });
+    assert.equal(el.querySelector(".rcnb-form-error").textContent, "No RunComfy API token. … %runcomfy sim on");
+    assert.equal(submit().disabled, false);
+  });
+
+  test("Reset forgets what was touched", () => {
+    const { row, model, el } = mount("wan-ai/wan-2-5/text-to-image");
+    type(row("prompt").querySelector("textarea"), "x");
+    model.update({ errors: { prompt: "too short" } });
+    assert.equal(row("prompt").querySelector(".rcnb-field-error").hidden, false);
+    el.querySelector(".rcnb-reset").click();
+    model.update({ errors: { prompt: "prompt: required" } });
+    assert.equal(row("prompt").querySelector(".rcnb-field-error").hidden, true);
   });
 
   test("error messages are text", () => {
     const { row, model, el } = mount("wan-ai/wan-2-5/text-to-image");
     model.update({ errors: { prompt: HOSTILE, _form: HOSTILE } });
+    el.querySelector(".rcnb-submit").click();
     assert.equal(row("prompt").querySelector(".rcnb-field-error").textContent, HOSTILE);
     assert.equal(el.querySelectorAll("img").length, 0);
   });

@@ -28,7 +28,13 @@ function describeFields(schema) {
     const type = TYPE_ALIASES[prop.type] || prop.type;
     const title = String(prop.title || "").trim();
     const field = { key, label: title && title !== key ? title : key, description: String(prop.description || ""), required: required.has(key) };
-    if ("default" in prop) field.default = prop.default;
+    // A required text/media field's default is the schema's example: a placeholder, not a value.
+    const media0 = ["string", "array", undefined].includes(type) ? MEDIA_KEY.exec(key.toLowerCase()) : null;
+    if ("default" in prop) {
+      if (field.required && typeof prop.default === "string" && (media0 || type === "string") && !prop.enum) {
+        if (prop.default) field.example = prop.default;
+      } else field.default = prop.default;
+    }
     if ("minimum" in prop) field.minimum = prop.minimum;
     if ("maximum" in prop) field.maximum = prop.maximum;
     if ("maxLength" in prop) field.max_length = prop.maxLength;
