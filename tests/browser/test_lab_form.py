@@ -1,6 +1,8 @@
 """ModelForm in a real JupyterLab 4 page: fill, pick, submit from the UI → a run in the history with its image;
 invalid values → inline error, Submit disabled, nothing sent; one control of the right kind per field for every
-seed model (the reframe form's 69-option select and JSON fields, the image-to-video form)."""
+seed model (the reframe form's 69-option select and JSON fields, the image-to-video form); a fresh form shows no
+error until a field is touched or Submit is pressed, shows keys and example placeholders, previews local files,
+and works offline (saying at submit time that no token or simulator is set)."""
 
 from __future__ import annotations
 
@@ -129,7 +131,10 @@ def test_every_seed_model_form_has_one_control_per_field(lab_server: Any, open_n
             assert row.locator(".rcnb-control").count() == 1, where
             assert row.locator(CONTROL_CHECKS[kind]).count() == 1, where
             label = row.locator("label.rcnb-label")
-            assert label.inner_text().replace("*", "").strip() == spec["label"], where
+            key_text = label.locator(".rcnb-key").all_inner_texts()
+            assert key_text == ([spec["key"]] if spec["label"] != spec["key"] else []), where  # small, beside the title
+            title = label.inner_text().replace("*", "")
+            assert title.replace(spec["key"], "").strip() == spec["label"], where
             # the label points at the control (clicking it focuses the input)
             assert row.locator(f"#{label.get_attribute('for')}").count() == 1, where
             if kind == "enum":
@@ -169,3 +174,75 @@ def test_every_seed_model_form_has_one_control_per_field(lab_server: Any, open_n
     assert bsim.counters()["submits_received"] == 0
     assert not nb.unexpected_errors(), nb.errors
     nb.screenshot("4e_image_to_video_form", video)
+
+
+def test_form_quiet_until_touched_with_keys_placeholders_and_thumbnails(lab_server: Any, open_notebook: Any,
+                                                                      bsim: Any, tmp_path: Any) -> None:
+    from PIL import Image
+
+    picked = tmp_path / "picked.png"
+    Image.new("RGB", (80, 60), "orange").save(picked)
+    nb = open_notebook(lab_server, "form_ux.ipynb", [
+        f'video = rc.form("{I2V}")\nvideo',
+        'from PIL import Image\nImage.new("RGB", (96, 64), "teal").save("still.png")\n'
+        f'local = rc.form("{I2V}", **{{"608_image": "still.png"}})\nlocal',
+        f'config.clear_simulator()  # no token, no simulator\noffline = rc.form("{DREAMINA}")\noffline',
+        'print(f"video={len(video.jobs)} offline={len(offline.jobs)}", sorted(video.errors))',
+    ])
+    for index in range(4):
+        nb.run(index)
+    received = bsim.counters()["submits_received"]
+
+    # A fresh form: nothing red, Submit enabled, title + key on every field, examples only as placeholders.
+    video = nb.outputs(1).locator(".rcnb-form")
+    video.wait_for()
+    assert video.locator(".rcnb-field-error:visible").count() == 0
+    assert not video.locator(".rcnb-form-error").is_visible()
+    expect(video.locator(".rcnb-submit")).to_be_enabled()
+    for key in ("600_prompt", "608_image", "602_widthx602_height", "598_cfg"):
+        assert field(video, key).locator(".rcnb-key").inner_text() == key
+    assert field(video, "602_widthx602_height").locator("label").inner_text().startswith("Resolution (W:H)")
+    prompt = field(video, "600_prompt").locator("textarea")
+    assert prompt.input_value() == "" and prompt.get_attribute("placeholder").startswith("A close-up shot")
+    url = field(video, "608_image").locator("input.rcnb-url")
+    assert url.input_value() == "" and "RunComfy_examples_1235_1.png" in url.get_attribute("placeholder")
+    nb.screenshot("4f_form_fresh_no_errors", video)
+
+    # Touching one field shows only its error; Submit shows the rest and sends nothing.
+    steps = field(video, "598_steps").locator("input[type='number']")
+    steps.fill("99")
+    field(video, "598_steps").locator(".rcnb-field-error").filter(has_text="must be ≤ 20").wait_for(timeout=10_000)
+    assert not field(video, "600_prompt").locator(".rcnb-field-error").is_visible()
+    steps.fill("12")
+    field(video, "598_steps").locator(".rcnb-field-error").wait_for(state="hidden", timeout=10_000)
+    video.locator(".rcnb-submit").click()
+    field(video, "600_prompt").locator(".rcnb-field-error").filter(has_text="required").wait_for(timeout=10_000)
+    field(video, "608_image").locator(".rcnb-field-error").filter(has_text="required").wait_for(timeout=10_000)
+    nb.screenshot("4g_form_submit_shows_required", video)
+
+    # A file picked in the page shows its thumbnail at once.
+    field(video, "608_image").locator("input[type='file']").set_input_files(str(picked))
+    thumb = field(video, "608_image").locator(".rcnb-preview img")
+    loaded = wait_image_loaded(nb, thumb)
+    assert (loaded["naturalWidth"], loaded["naturalHeight"]) == (80, 60)
+    field(video, "608_image").locator(".rcnb-field-error").wait_for(state="hidden", timeout=10_000)
+    assert field(video, "608_image").locator(".rcnb-chip-text").inner_text().startswith("picked.png (")
+
+    # A local file given from Python: a thumbnail too (not "<inline image/png …>").
+    local = nb.outputs(2).locator(".rcnb-form")
+    loaded = wait_image_loaded(nb, field(local, "608_image").locator(".rcnb-preview img"))
+    assert (loaded["naturalWidth"], loaded["naturalHeight"]) == (96, 64)
+    nb.screenshot("4h_form_local_file_thumbnail", field(local, "608_image"))
+
+    # Offline: the form renders from the shipped schema; Submit says what is missing, nothing is sent.
+    offline = nb.outputs(3).locator(".rcnb-form")
+    assert not offline.locator(".rcnb-sim").is_visible()
+    field(offline, "prompt").locator("textarea").fill("a paper crane")
+    offline.locator(".rcnb-submit").click()
+    offline.locator(".rcnb-form-error").filter(has_text="No RunComfy API token").wait_for(timeout=10_000)
+    assert "%runcomfy sim on" in offline.locator(".rcnb-form-error").inner_text()
+    nb.screenshot("4i_form_offline_submit", offline)
+    nb.run(4)
+    assert "video=0 offline=0" in nb.outputs(4).inner_text()
+    assert bsim.counters()["submits_received"] == received
+    assert not nb.unexpected_errors(), nb.errors
