@@ -116,6 +116,11 @@ def _line_magic(rest: str) -> tuple[str, list[str]]:
     head = words[0]
     if head in ("info", "form") and len(words) == 1:
         return fragment, _starts(model_ids(), fragment)
+    if head in ("attach", "cancel") and len(words) == 1:
+        from . import api
+
+        ids = [row["request_id"] for row in api.jobs(limit=50) if row.get("request_id")]  # the local journal
+        return fragment, [i for i in ids if i.startswith(fragment)]
     if head == "sim" and len(words) == 1:
         return fragment, [w for w in ("on", "off") if w.startswith(fragment)]
     if "/" in head:

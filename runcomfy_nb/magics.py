@@ -477,6 +477,7 @@ class RunComfyMagics(Magics):
                    state: dict[str, Any]) -> Any:
         from .config import settings
         from .deferred_imports import deferred
+        from .errors import ConfigError
 
         with deferred():  # the first call in a kernel imports httpx and jsonschema
             from . import api, schemas
@@ -506,7 +507,17 @@ class RunComfyMagics(Magics):
         alias_types = {**{k.replace("×", "x"): t for k, t in types.items()}, **types}
         inputs = resolved(parse_body(cell, alias_types)) if cell is not None else {}
         inputs.update(resolved(parse_pairs(tokens, alias_types, self.shell.user_ns if self.shell else {})))
-        job = api.default_client().submit(model_id, inputs, validate=validate)
+        try:
+            client = api.default_client()
+        except ConfigError:
+            if validate and raw:  # the inputs' problems first: they can be fixed before any token exists
+                from .media import prepare_media
+
+                full = schemas.apply_defaults(raw, inputs)
+                defaults = {k: p.get("default") for k, p in normal["properties"].items()}
+                schemas.validate_inputs(raw, prepare_media(schemas.media_fields(raw), full, defaults))
+            raise
+        job = client.submit(model_id, inputs, validate=validate)
         if args.out:
             self.shell.user_ns[args.out] = job
         if not quiet:

@@ -35,6 +35,12 @@ def test_subcommands_and_model_ids(ip: Any) -> None:
     assert complete(ip, "job = %runcomfy bytedance/dream") == [f"job = %runcomfy {DREAMINA}"]
 
 
+def test_request_ids_from_the_journal_for_attach_and_cancel(ip: Any, client: Any) -> None:
+    job = client.submit(WAN, prompt="to attach later")
+    assert complete(ip, f"%runcomfy attach {job.request_id[:6]}") == [f"%runcomfy attach {job.request_id}"]
+    assert complete(ip, f"%runcomfy cancel {job.request_id[:6]}") == [f"%runcomfy cancel {job.request_id}"]
+
+
 def test_field_names_after_a_model_id(ip: Any) -> None:
     assert complete(ip, f"%runcomfy {WAN} asp") == [f"%runcomfy {WAN} aspect_ratio="]
     assert complete(ip, f'%runcomfy {DREAMINA} prompt="a b c" wid') == [f'%runcomfy {DREAMINA} prompt="a b c" width×height=']

@@ -172,11 +172,23 @@ def test_verbose_and_debug_show_the_full_traceback(ip: Any, sim: Any) -> None:
     assert "Traceback" not in text
 
 
+def test_refused_token_is_one_short_block(ip: Any, sim: Any) -> None:
+    sim.configure(token="only-this-token")
+    try:
+        error, text = shown(ip, f'%runcomfy {WAN} prompt="x"')
+    finally:
+        sim.configure(token=None)
+    assert isinstance(error, rc.AuthError) and text.startswith("AuthError: ") and "Traceback" not in text
+    assert len(text.strip().splitlines()) <= 5
+
+
 def test_missing_token_is_one_short_block(shell: Any) -> None:
     config.clear_simulator()
     error, text = shown(shell, f'%runcomfy {WAN} prompt="x"')
     assert isinstance(error, rc.ConfigError) and "RUNCOMFY_API_TOKEN" in text and "sim on" in text
     assert "Traceback" not in text and len(text.strip().splitlines()) <= 5
+    error, text = shown(shell, f'%runcomfy {WAN} prompt="x" aspect_ratio=square')  # input problems come first
+    assert isinstance(error, rc.InputValidationError) and "aspect_ratio (Resolution (W:H))" in text
 
 
 def test_no_validate_sends_as_is(ip: Any) -> None:
