@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import anywidget
 import traitlets
-from ipywidgets import widget_serialization
+from ipywidgets import Layout, widget_serialization
 
 # The stub every SharedModuleWidget sends as its `_esm`. It forwards render (and initialize, when the real
 # module has one) to the host's module. The cache lives on globalThis because anywidget evaluates each model's
@@ -28,41 +28,26 @@ from ipywidgets import widget_serialization
 # kernel with an upgraded package) loads afresh. A missing host (state saved by a broken version) raises, and
 # anywidget shows the error in place of the view.
 STUB_ESM = """\
-const CACHE = Symbol.for("runcomfy_nb.shared_modules");
-async function hostOf(model) {
-  const ref = String(model.get("_host") || "");
+const C = Symbol.for("runcomfy_nb.shared_modules");
+async function load(m) {
+  const ref = String(m.get("_host") || "");
   if (!ref) throw new Error("runcomfy_nb: this view has no module host");
-  return model.widget_manager.get_model(ref.replace(/^IPY_MODEL_/, ""));
-}
-function load(host) {
-  const digest = host.get("digest");
-  const cache = (globalThis[CACHE] ??= new Map());
-  if (!cache.has(digest)) {
-    const url = URL.createObjectURL(new Blob([host.get("code")], { type: "text/javascript" }));
-    cache.set(digest, import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url)));
+  const h = await m.widget_manager.get_model(ref.replace(/^IPY_MODEL_/, ""));
+  const d = h.get("digest"), cache = (globalThis[C] ??= new Map()), id = "rcnb-css-" + d;
+  if (!cache.has(d)) {
+    const url = URL.createObjectURL(new Blob([h.get("code")], { type: "text/javascript" }));
+    cache.set(d, import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url)));
   }
-  const id = `rcnb-css-${digest}`;
-  if (host.get("css") && !document.getElementById(id)) {
-    const style = document.createElement("style");
-    style.id = id;
-    style.textContent = host.get("css");
-    document.head.appendChild(style);
+  if (h.get("css") && !document.getElementById(id)) {
+    const s = Object.assign(document.createElement("style"), { id, textContent: h.get("css") });
+    document.head.appendChild(s);
   }
-  return cache.get(digest);
-}
-async function widgetOf(model) {
-  const mod = await load(await hostOf(model));
+  const mod = await cache.get(d);
   return mod.default ?? mod;
 }
 export default {
-  async initialize(props) {
-    const widget = await widgetOf(props.model);
-    return widget.initialize?.(props);
-  },
-  async render(props) {
-    const widget = await widgetOf(props.model);
-    return widget.render?.(props);
-  },
+  async initialize(p) { return (await load(p.model)).initialize?.(p); },
+  async render(p) { return (await load(p.model)).render?.(p); },
 };
 """
 
@@ -76,7 +61,16 @@ class ModuleHost(anywidget.AnyWidget):
     digest = traitlets.Unicode("").tag(sync=True)
 
     _hosts: ClassVar[dict[str, ModuleHost]] = {}
+    _layout: ClassVar[Layout | None] = None
     _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def shared_layout(cls) -> Layout:
+        """One default `Layout` for every shared-module view in this kernel."""
+        with cls._lock:
+            if cls._layout is None or cls._layout.comm is None:
+                cls._layout = Layout()
+            return cls._layout
 
     @classmethod
     def for_bundle(cls, code: str, css: str = "") -> ModuleHost:
@@ -97,7 +91,8 @@ class SharedModuleWidget(anywidget.AnyWidget):
     """An anywidget whose code and CSS are shared through a `ModuleHost` instead of copied into each model.
 
     Subclasses set `_bundle_esm` (and `_bundle_css`) to a path or a string, exactly what they would have set
-    as `_esm` / `_css`. The rendered view is the same; only the saved state shrinks.
+    as `_esm` / `_css`. The rendered view is the same; only the saved state shrinks. Views also share one
+    `Layout` model (ipywidgets makes one per widget, 1.2 KB of saved state each); pass `layout=` for your own.
     """
 
     _bundle_esm: ClassVar[str | Path] = ""
@@ -113,4 +108,5 @@ class SharedModuleWidget(anywidget.AnyWidget):
             self.add_traits(_css=traitlets.Unicode(css).tag(sync=True))
             super().__init__(_esm=code, **kwargs)
         else:
+            kwargs.setdefault("layout", ModuleHost.shared_layout())
             super().__init__(_host=ModuleHost.for_bundle(code, css), **kwargs)

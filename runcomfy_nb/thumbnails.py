@@ -1,7 +1,7 @@
 """Small embedded previews of results: the part of a saved notebook that outlives the kernel and the result URLs.
 
 `image_thumbnail(data)` turns image bytes into a few-KB WebP (JPEG where Pillow lacks WebP) `data:` URI, long side
-320 px by default;
+256 px by default;
 `video_poster(source)` does the same for a frame of an MP4 and reads its duration. Pillow makes the pictures;
 PyAV (the optional `video` extra) decodes video frames. Without PyAV a video still gets its duration (read from
 the MP4 header by `mp4_duration`) and `VideoPoster.thumbnail` is None, so callers show a labelled placeholder.
@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-DEFAULT_LONG_SIDE = 320
-# Budget per thumbnail. 20 images + a video, each embedded in the static copy and the widget state, must stay well
-# under the 400 KB notebook target; 8 KB is ~2x what a 320 px WebP of a typical generated picture needs at q≈70.
-DEFAULT_MAX_BYTES = 8 * 1024
+DEFAULT_LONG_SIDE = 256
+# Budget per thumbnail. Each result is embedded twice (static copy and widget state): 21 results × 2 × 5 KB (6.8 KB
+# as base64) = 287 KB at worst, inside the 400 KB target for 20 images + a video; a 256 px WebP of a generated
+# picture needs 3-3.5 KB at q72 (docs/lasting-results.md).
+DEFAULT_MAX_BYTES = 5 * 1024
 MAX_SOURCE_PIXELS = 64_000_000  # generated images are ≤ 8192×8192; refuse decompression bombs early
 _QUALITIES = (72, 60, 48, 36)
 _MIN_LONG_SIDE = 96

@@ -42,20 +42,20 @@ def test_generated_png_becomes_a_few_kb_preview_of_the_same_picture() -> None:
     png = _png()
     thumb = th.image_thumbnail(png)
     img = _decode(thumb)
-    assert (thumb.width, thumb.height) == img.size == (320, 320)
+    assert (thumb.width, thumb.height) == img.size == (th.DEFAULT_LONG_SIDE,) * 2 == (256, 256)
     assert thumb.size <= th.DEFAULT_MAX_BYTES < len(png) // 5
     assert thumb.mime == ("image/webp" if th.default_format() == "WEBP" else "image/jpeg")
     # the same picture: the thumbnail and a plain resize of the original agree closely, pixel by pixel
-    reference = Image.open(io.BytesIO(png)).convert("RGB").resize((320, 320))
-    diff = sum(abs(a - b) for a, b in zip(img.convert("RGB").tobytes(), reference.tobytes(), strict=True)) / (320 * 320 * 3)
+    reference = Image.open(io.BytesIO(png)).convert("RGB").resize((256, 256))
+    diff = sum(abs(a - b) for a, b in zip(img.convert("RGB").tobytes(), reference.tobytes(), strict=True)) / (256 * 256 * 3)
     assert diff < 12, diff
-    assert thumb.to_dict() == {"src": thumb.data_uri, "width": 320, "height": 320}
+    assert thumb.to_dict() == {"src": thumb.data_uri, "width": 256, "height": 256}
 
 
 def test_aspect_is_kept_and_small_pictures_are_not_enlarged() -> None:
-    wide = th.image_thumbnail(_png((1440, 810)))
+    wide = th.image_thumbnail(_png((1440, 810)), long_side=320)
     assert (wide.width, wide.height) == (320, 180)
-    tall = th.image_thumbnail(_png((480, 720)), long_side=256)
+    tall = th.image_thumbnail(_png((480, 720)))
     assert (tall.width, tall.height) == (171, 256)
     tiny = th.image_thumbnail(_png((100, 50)))
     assert (tiny.width, tiny.height) == _decode(tiny).size == (100, 50)
@@ -81,7 +81,7 @@ def test_exif_rotation_is_applied() -> None:
     buffer = io.BytesIO()
     img.save(buffer, "JPEG", exif=exif)
     thumb = th.image_thumbnail(buffer.getvalue())
-    assert (thumb.width, thumb.height) == (160, 320)
+    assert (thumb.width, thumb.height) == (128, 256)
 
 
 def test_a_tight_budget_is_met_by_lowering_quality_then_size() -> None:
@@ -116,7 +116,7 @@ def test_video_poster_is_a_frame_from_inside_the_video_with_its_duration(video: 
     assert poster.duration == pytest.approx(33 / 16, abs=1 / 16)
     assert (poster.width, poster.height) == (832, 480)
     assert poster.thumbnail is not None
-    assert (poster.thumbnail.width, poster.thumbnail.height) == _decode(poster.thumbnail).size == (320, 185)
+    assert (poster.thumbnail.width, poster.thumbnail.height) == _decode(poster.thumbnail).size == (256, 148)
     assert poster.thumbnail.size <= th.DEFAULT_MAX_BYTES
     # from bytes too, and the same frame
     from_bytes = th.video_poster(video.read_bytes())
