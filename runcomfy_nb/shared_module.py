@@ -4,7 +4,8 @@ anywidget syncs `_esm` and `_css` as ordinary traits of every widget model, and 
 state stores every model's traits: 20 job views stored the ~25 KB bundle 20 times. Here the bundle lives in one
 hidden `ModuleHost` model per kernel (per bundle), and each widget's `_esm` is a stub of under 1 KB that looks
 the host up through the widget manager (`model.widget_manager.get_model`, part of anywidget's front-end API),
-imports its code once per page (cached by content digest) and adds its CSS once per document.
+imports its code once per page (cached by content digest) and adds its CSS once per document or shadow root
+(marimo renders each widget in a shadow root).
 
 Front ends without widget state to save (marimo, which also caches `_esm` by content) can keep the full bundle:
 `SharedModuleWidget.inline = True` on a subclass or in `rc.settings` at integration time.
@@ -33,21 +34,26 @@ async function load(m) {
   const ref = String(m.get("_host") || "");
   if (!ref) throw new Error("runcomfy_nb: this view has no module host");
   const h = await m.widget_manager.get_model(ref.replace(/^IPY_MODEL_/, ""));
-  const d = h.get("digest"), cache = (globalThis[C] ??= new Map()), id = "rcnb-css-" + d;
+  const d = h.get("digest"), cache = (globalThis[C] ??= new Map());
   if (!cache.has(d)) {
     const url = URL.createObjectURL(new Blob([h.get("code")], { type: "text/javascript" }));
     cache.set(d, import(/* webpackIgnore: true */ url).finally(() => URL.revokeObjectURL(url)));
   }
-  if (h.get("css") && !document.getElementById(id)) {
-    const s = Object.assign(document.createElement("style"), { id, textContent: h.get("css") });
-    document.head.appendChild(s);
-  }
   const mod = await cache.get(d);
-  return mod.default ?? mod;
+  return [h, mod.default ?? mod];
+}
+function css(el, h) {
+  const text = h.get("css"), id = "rcnb-css-" + h.get("digest"), root = el.getRootNode();
+  if (!text) return;
+  const shadow = typeof ShadowRoot !== "undefined" && root instanceof ShadowRoot;
+  const scope = shadow ? root : root instanceof Document ? document : null;
+  if (scope?.getElementById(id)) return;
+  const style = Object.assign(document.createElement("style"), { id, textContent: text });
+  (shadow ? root : scope ? document.head : el).appendChild(style);
 }
 export default {
-  async initialize(p) { return (await load(p.model)).initialize?.(p); },
-  async render(p) { return (await load(p.model)).render?.(p); },
+  async initialize(p) { const [, w] = await load(p.model); return w.initialize?.(p); },
+  async render(p) { const [h, w] = await load(p.model); css(p.el, h); return w.render?.(p); },
 };
 """
 

@@ -64,7 +64,7 @@ def test_twenty_views_store_the_bundle_once() -> None:
         assert state["_esm"] == STUB_ESM and "_css" not in state and state["_host"] == f"IPY_MODEL_{hosts.pop()}"
         host = shared[0]._host
         assert host.code == bundle and host.css == (STATIC / "widgets.css").read_text() and len(host.digest) == 16
-        assert len(STUB_ESM) < 1100
+        assert len(STUB_ESM) < 1400
     finally:
         for widget in shared + copied:
             widget.close()
