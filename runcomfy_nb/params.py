@@ -232,6 +232,12 @@ def write_params(path: str | os.PathLike[str], record: dict[str, Any]) -> Path:
     if is_png:
         _atomic_write(target, png_with_params(target.read_bytes(), record))
         return target
+    return write_sidecar(target, record)
+
+
+def write_sidecar(path: str | os.PathLike[str], record: dict[str, Any]) -> Path:
+    """Write `record` to `<name>.json` beside `path` (for any file, a PNG too) and return the sidecar's path."""
+    target = Path(path)
     sidecar = target.with_name(sidecar_name(target.name))
     _atomic_write(sidecar, json.dumps(record, ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8"))
     return sidecar
@@ -268,8 +274,12 @@ def load_params(path: str | os.PathLike[str]) -> SavedParams:
         raise ParamsError(f"load_params: no such file: {brief(str(target), 200)}")
     with open(target, "rb") as handle:
         head = handle.read(8)
+    png_problem: ParamsError | None = None
     if head == PNG_SIGNATURE:
-        record = params_from_png(target.read_bytes())
+        try:
+            record = params_from_png(target.read_bytes())
+        except ParamsError as exc:  # a broken PNG may still have a sidecar (saved as it came)
+            record, png_problem = None, exc
         if record is not None:
             return _saved(record, target)
     elif target.suffix.lower() == ".json":
@@ -281,5 +291,7 @@ def load_params(path: str | os.PathLike[str]) -> SavedParams:
         if sidecar.stat().st_size > MAX_METADATA:
             raise ParamsError(f"{sidecar.name} is too large for a parameters file ({sidecar.stat().st_size} bytes)")
         return _saved(_parse(sidecar.read_text("utf-8", "replace"), sidecar.name), sidecar)
+    if png_problem is not None:
+        raise ParamsError(f"load_params: {target.name}: {png_problem} (and no {sidecar.name})") from None
     where = f"a {PNG_KEYWORD} text chunk or " if head == PNG_SIGNATURE else ""
     raise ParamsError(f"load_params: {target.name} has no saved parameters (looked for {where}{sidecar.name})")

@@ -125,6 +125,10 @@ def test_missing_foreign_and_broken_metadata_are_clear_errors(tmp_path: Path) ->
         params.load_params(wrong)
     with pytest.raises(params.ParamsError, match="truncated PNG"):
         params.png_with_params(_png()[:5000], params.params_record(MODEL, {}))
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(_png()[:5000])
+    with pytest.raises(params.ParamsError, match=r"cut.png: truncated PNG.*\(and no cut.png.json\)"):
+        params.load_params(cut)
     with pytest.raises(params.ParamsError, match="not a PNG"):
         params.png_with_params(b"GIF89a", params.params_record(MODEL, {}))
 

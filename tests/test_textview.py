@@ -161,7 +161,10 @@ def test_terminal_ipython_is_a_text_only_front_end(tmp_path: Path) -> None:
 
 
 def test_a_kernel_style_shell_shows_html() -> None:
-    from IPython.core.interactiveshell import InteractiveShell
-
-    assert textview.text_only(InteractiveShell.instance()) is False
+    # In a child process: an InteractiveShell singleton would outlive this test in the session.
+    code = ("from IPython.core.interactiveshell import InteractiveShell; from runcomfy_nb import textview; "
+            "print(textview.text_only(InteractiveShell.instance()), textview.text_only())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert result.stdout.split() == ["False", "False"], result.stderr
     assert textview.text_only(SimpleNamespace()) is True
