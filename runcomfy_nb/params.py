@@ -66,14 +66,16 @@ def describe_inline(uri: str) -> dict[str, Any]:
     head, _, payload = uri.partition(",")
     mime = head[5:].split(";")[0] or "text/plain"
     try:
-        data = base64.b64decode(payload + "=" * (-len(payload) % 4)) if ";base64" in head.lower() \
+        data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True) if ";base64" in head.lower() \
             else unquote_to_bytes(payload)
-    except (binascii.Error, ValueError):
-        data = payload.encode("utf-8", "surrogatepass")
+    except (binascii.Error, ValueError):  # e.g. the journal's digest of a big input: the bytes are not there
+        return {"mime": mime, "bytes": None, "sha256": None}
     return {"mime": mime, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def _short(description: dict[str, Any]) -> str:
+    if description["bytes"] is None:
+        return f"<inline {description['mime']}>"
     return f"<inline {description['mime']}, {max(1, round(description['bytes'] / 1024))} KiB, " \
            f"sha256 {description['sha256'][:12]}>"
 

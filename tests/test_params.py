@@ -160,3 +160,10 @@ def test_any_json_inputs_round_trip_through_a_png(inputs: dict, model_id: str) -
 
 
 _PNG = _png(size=(64, 48))
+
+
+def test_a_journal_digest_of_big_media_is_described_without_made_up_numbers() -> None:
+    digest = "data:image/png;base64,…<9000000 chars, sha256 0123456789abcdef>"
+    assert params.describe_inline(digest) == {"mime": "image/png", "bytes": None, "sha256": None}
+    record = params.params_record(MODEL, {"images": [digest]})
+    assert record["inputs"] == {"images": ["<inline image/png>"]}
