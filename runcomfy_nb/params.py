@@ -65,6 +65,8 @@ def describe_inline(uri: str) -> dict[str, Any]:
     """{"mime", "bytes", "sha256"} of a `data:` URI: enough to recognise the media, nothing of its content."""
     head, _, payload = uri.partition(",")
     mime = head[5:].split(";")[0] or "text/plain"
+    if ";base64" in head.lower():
+        payload = "".join(payload.split())  # browsers accept line-wrapped base64
     try:
         data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True) if ";base64" in head.lower() \
             else unquote_to_bytes(payload)

@@ -14,6 +14,7 @@ See docs/lasting-results.md for the measurements and the alternatives considered
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from pathlib import Path
@@ -89,8 +90,17 @@ class ModuleHost(anywidget.AnyWidget):
             return host
 
 
+@functools.lru_cache(maxsize=16)
+def _read_file(path: Path, _mtime_ns: int, _size: int) -> str:
+    return path.read_text("utf-8")
+
+
 def _read(source: str | Path) -> str:
-    return Path(source).read_text("utf-8") if isinstance(source, Path) else str(source)
+    """A bundle's text: a string as is; a file read once per version (not once per widget: 1000 jobs)."""
+    if not isinstance(source, Path):
+        return str(source)
+    stat = source.stat()
+    return _read_file(source, stat.st_mtime_ns, stat.st_size)
 
 
 class SharedModuleWidget(anywidget.AnyWidget):

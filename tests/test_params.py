@@ -167,3 +167,13 @@ def test_a_journal_digest_of_big_media_is_described_without_made_up_numbers() ->
     assert params.describe_inline(digest) == {"mime": "image/png", "bytes": None, "sha256": None}
     record = params.params_record(MODEL, {"images": [digest]})
     assert record["inputs"] == {"images": ["<inline image/png>"]}
+
+
+def test_line_wrapped_base64_is_described_by_its_real_bytes() -> None:
+    import hashlib
+
+    data = _png(size=(32, 32))
+    encoded = base64.b64encode(data).decode()
+    wrapped = "data:image/png;base64," + "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+    assert params.describe_inline(wrapped) == {"mime": "image/png", "bytes": len(data),
+                                               "sha256": hashlib.sha256(data).hexdigest()}
