@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 DEFAULT_LONG_SIDE = 256
-# Budget per thumbnail. Each result is embedded twice (static copy and widget state): 21 results × 2 × 5 KB (6.8 KB
-# as base64) = 287 KB at worst, inside the 400 KB target for 20 images + a video; a 256 px WebP of a generated
-# picture needs 3-3.5 KB at q72 (docs/lasting-results.md).
-DEFAULT_MAX_BYTES = 5 * 1024
+# Budget per thumbnail. Each result is embedded twice (static copy and widget state): 21 results × 2 × 4 KB (5.5 KB
+# as base64) = 229 KB at worst; with the ~155 KB the rest of such a notebook needs, that keeps 20 images + a video
+# under the 400 KB target. A 256 px WebP of a generated picture needs 3-3.6 KB at q72 (docs/lasting-results.md).
+DEFAULT_MAX_BYTES = 4 * 1024
 MAX_SOURCE_PIXELS = 64_000_000  # generated images are ≤ 8192×8192; refuse decompression bombs early
 _QUALITIES = (72, 60, 48, 36)
 _MIN_LONG_SIDE = 96
