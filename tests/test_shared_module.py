@@ -1,0 +1,103 @@
+"""Shared front-end module, in the kernel: the state ipywidgets would save holds the bundle once, not per view.
+
+The front-end half (the stub finds the host and renders) runs in real JupyterLab in
+tests/browser/test_lab_shared_module.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import anywidget
+import ipywidgets
+import traitlets
+
+from runcomfy_nb.shared_module import STUB_ESM, ModuleHost, SharedModuleWidget
+
+STATIC = Path(__file__).resolve().parents[1] / "runcomfy_nb" / "static"
+
+
+class Shared(SharedModuleWidget):
+    _bundle_esm = STATIC / "jobview.js"
+    _bundle_css = STATIC / "widgets.css"
+    status = traitlets.Unicode("completed").tag(sync=True)
+
+
+class Copied(anywidget.AnyWidget):  # what every view does today
+    _esm = STATIC / "jobview.js"
+    _css = STATIC / "widgets.css"
+    status = traitlets.Unicode("completed").tag(sync=True)
+
+
+class Inline(Shared):
+    inline = True
+
+
+def saved_state(widgets: list[ipywidgets.Widget]) -> dict:
+    """What a front end saves for these views: their models and every model they reference."""
+    wanted: dict[str, dict] = {}
+    todo = list(widgets)
+    while todo:
+        widget = todo.pop()
+        if widget.model_id in wanted:
+            continue
+        state = ipywidgets.Widget.get_manager_state(widgets=[widget])["state"][widget.model_id]
+        wanted[widget.model_id] = state
+        todo += [w for w in (getattr(widget, k, None) for k in widget.keys) if isinstance(w, ipywidgets.Widget)]
+    return wanted
+
+
+def test_twenty_views_store_the_bundle_once() -> None:
+    bundle = (STATIC / "jobview.js").read_text()
+    shared = [Shared() for _ in range(20)]
+    copied = [Copied() for _ in range(20)]
+    try:
+        new, old = json.dumps(saved_state(shared)), json.dumps(saved_state(copied))
+        marker = json.dumps(bundle[:200])[1:-1]
+        assert old.count(marker) == 20 and new.count(marker) == 1
+        assert len(new) < len(old) / 4, (len(new), len(old))
+        hosts = {v._host.model_id for v in shared}
+        layouts = {v.layout.model_id for v in shared}
+        assert len(hosts) == 1 and len(layouts) == 1
+        state = shared[0].get_state()
+        assert state["_esm"] == STUB_ESM and "_css" not in state and state["_host"] == f"IPY_MODEL_{hosts.pop()}"
+        host = shared[0]._host
+        assert host.code == bundle and host.css == (STATIC / "widgets.css").read_text() and len(host.digest) == 16
+        assert len(STUB_ESM) < 1400
+    finally:
+        for widget in shared + copied:
+            widget.close()
+
+
+def test_a_different_bundle_gets_its_own_host_and_a_closed_host_is_replaced() -> None:
+    class Other(SharedModuleWidget):
+        _bundle_esm = "export default { render({ el }) { el.textContent = 'other'; } };"
+
+    a, b = Shared(), Other()
+    try:
+        assert a._host is not b._host and a._host.digest != b._host.digest
+        first = a._host
+        first.close()
+        c = Shared()
+        assert c._host is not first and c._host.comm is not None and c._host.digest == first.digest
+        c.close()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_inline_mode_is_plain_anywidget() -> None:
+    view = Inline()
+    try:
+        state = view.get_state()
+        assert state["_esm"] == (STATIC / "jobview.js").read_text()
+        assert state["_css"] == (STATIC / "widgets.css").read_text()
+        assert view._host is None
+    finally:
+        view.close()
+
+
+def test_module_host_is_reused_across_views() -> None:
+    assert ModuleHost.for_bundle("x", "y") is ModuleHost.for_bundle("x", "y")
+    assert ModuleHost.for_bundle("x", "y") is not ModuleHost.for_bundle("x", "z")
