@@ -281,6 +281,39 @@ class Sweep:
         """For the grid's Cancel all button."""
         get_loop().call_soon_threadsafe(lambda: asyncio.ensure_future(self.cancel_async()))
 
+    def cancel_cell_in_background(self, index: int) -> None:
+        """For a cell's own cancel button: a waiting cell is never sent, a queued job is cancelled."""
+        cell = self.cells[index]
+
+        async def go() -> None:
+            if cell.job is None and cell.local_status == "waiting":
+                cell.local_status = "cancelled"
+                self._changed()
+                self._check_done()
+            elif cell.job is not None:
+                try:
+                    await cell.job.cancel_async()
+                except Exception as error:
+                    log.warning("runcomfy_nb: cancel of sweep cell %s failed: %s", index, error)
+
+        get_loop().call_soon_threadsafe(lambda: asyncio.ensure_future(go()))
+
+    def run_again(self, index: int) -> None:
+        """Send a finished cell again, fresh (paid again; a fixed seed gives the same picture): it waits for a
+        slot like any other job of the sweep."""
+        def go() -> None:
+            cell = self.cells[index]
+            if cell.status not in TERMINAL:
+                return
+            cell.job, cell.local_status = None, "waiting"
+            if self._done.done():
+                self._done = concurrent.futures.Future()
+            self._stopped = False
+            self._gate.sweeps.add(self)
+            self._pump()
+
+        get_loop().call_soon_threadsafe(go)
+
     # --- saving --------------------------------------------------------------------------------------------
 
     def save(self, folder: str | Path | None = None) -> list[Path]:
