@@ -210,6 +210,12 @@ class Sweep:
         return f"<Sweep {self.model_id} {shape} ({names}): {', '.join(parts)}{cost}{where}>"
 
     def _ipython_display_(self) -> None:
+        """In a notebook: the live grid (SweepView), plus a static copy that stays in the saved file."""
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and getattr(self, "_suppress_display_at", None) == shell.execution_count:
+            return  # the magic displayed it already in this very cell
         from .sweepview import show
 
         show(self)
