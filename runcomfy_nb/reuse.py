@@ -8,6 +8,7 @@ The match is on the model id, the endpoint and the canonical JSON of the inputs 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,49 +36,68 @@ def deterministic(client: Client, model_id: str, inputs: dict[str, Any]) -> bool
     return key is not None and isinstance(inputs.get(key), int) and not isinstance(inputs.get(key), bool)
 
 
-def _outputs_available(client: Client, outputs: list[dict[str, Any]]) -> bool:
-    if not outputs:
+async def _url_answers(client: Client, url: str) -> bool:
+    try:
+        return (await client.api.download(url)).is_success
+    except Exception:
         return False
-    for item in outputs:
-        saved = item.get("saved_path")
-        if saved and Path(saved).is_file():
-            continue
-        url = item.get("url")
-        if not isinstance(url, str) or in_loop_thread():
-            return False
-        try:
-            response = run_sync(client.api.download(url), timeout=30)
-        except Exception:
-            return False
-        if not response.is_success:
-            return False
-    return True
+
+
+def _available(client: Client, candidates: list[list[dict[str, Any]]]) -> list[bool]:
+    """For each candidate's outputs: all of them saved locally or still answering at their URL (checked at once)."""
+    checks: list[tuple[int, str]] = []
+    ok = [bool(outputs) for outputs in candidates]
+    for index, outputs in enumerate(candidates):
+        for item in outputs:
+            saved = item.get("saved_path")
+            if saved and Path(saved).is_file():
+                continue
+            url = item.get("url")
+            if not isinstance(url, str) or in_loop_thread():  # no network from the loop thread: not reusable
+                ok[index] = False
+            else:
+                checks.append((index, url))
+    if checks:
+        async def check_all() -> list[bool]:
+            return list(await asyncio.gather(*(_url_answers(client, url) for _, url in checks)))
+
+        for (index, _), answered in zip(checks, run_sync(check_all(), timeout=60), strict=True):
+            ok[index] = ok[index] and answered
+    return ok
 
 
 def find_many(client: Client, model_id: str, prepared: list[dict[str, Any]]) -> list[Job | None]:
     """For each inputs dict: the completed earlier job to reuse (restored from the journal), or None."""
-    wanted = {canonical(model_id, p): i for i, p in enumerate(prepared) if deterministic(client, model_id, p)}
+    wanted: dict[str, list[int]] = {}
+    for index, inputs in enumerate(prepared):
+        if deterministic(client, model_id, inputs):
+            wanted.setdefault(canonical(model_id, inputs), []).append(index)
     found: list[Job | None] = [None] * len(prepared)
     if not wanted:
         return found
     base = client.endpoint.base_url
+    rows: dict[str, dict[str, Any]] = {}  # key -> the newest completed row with those inputs
     for row in client.journal.list(limit=None, model_id=model_id):  # newest first
         if row["status"] != "completed" or row["base_url"] != base or not row.get("request_id"):
             continue
-        index = wanted.get(canonical(model_id, row["inputs"]))
-        if index is None or found[index] is not None:
+        key = canonical(model_id, row["inputs"])
+        if key in wanted and key not in rows and row.get("outputs"):
+            rows[key] = row
+            if len(rows) == len(wanted):
+                break
+    keys = list(rows)
+    for key, usable in zip(keys, _available(client, [rows[k]["outputs"] for k in keys]), strict=True):
+        if not usable:
             continue
-        if not _outputs_available(client, row.get("outputs") or []):
-            continue
-        job = client.attach(row["request_id"])
-        if job.status != "completed":
-            continue
-        job.reused = True
-        job.reused_from = row.get("finished_at")
-        job.cost = costs.cost_of(client, row["request_id"])
-        found[index] = job
-        if all(j is not None for i, j in enumerate(found) if i in wanted.values()):
-            break
+        row = rows[key]
+        for index in wanted[key]:
+            job = client.attach(row["request_id"])
+            if job.status != "completed":
+                break
+            job.reused = True
+            job.reused_from = row.get("finished_at")
+            job.cost = costs.cost_of(client, row["request_id"])
+            found[index] = job
     return found
 
 

@@ -191,10 +191,22 @@ class SweepView(_Shown):
     def _after_change(self) -> None:
         self._sync()
         if self.sweep.done():
-            threading.Thread(target=self._refresh_fallback, daemon=True).start()  # thumbnails: off the loop
+            threading.Thread(target=self._refresh_with_thumbnails, daemon=True).start()  # downloads: off the loop
 
     def _fallback_html(self) -> str:
-        return sweep_html(self.sweep, self._labels)
+        # Thumbnails only once the sweep ended, and then off the kernel's thread (see _after_change).
+        return sweep_html(self.sweep, self._labels, thumbnails=self._thumbnails)
+
+    _thumbnails = False
+
+    def _ipython_display_(self) -> None:
+        super()._ipython_display_()
+        if self.sweep.done():  # e.g. every cell reused: embed the thumbnails now, in the background
+            threading.Thread(target=self._refresh_with_thumbnails, daemon=True).start()
+
+    def _refresh_with_thumbnails(self) -> None:
+        self._thumbnails = True
+        self._refresh_fallback()
 
     # --- commands from the grid ----------------------------------------------------------------------------
 

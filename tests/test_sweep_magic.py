@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from IPython import get_ipython
 from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
@@ -44,7 +45,7 @@ def test_the_cell_form() -> None:
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("prompt=[1", "not valid JSON"),
+    (f"{KONTEXT} prompt=[1", "not valid JSON"),
     (f"{KONTEXT} prompt=[]", "at least one value"),
     (f"{KONTEXT} seed=1..100000", "at most"),
     (f"{KONTEXT} --bogus", "Unknown option --bogus"),
@@ -53,12 +54,12 @@ def test_the_cell_form() -> None:
 ])
 def test_mistakes_are_named(line: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        parse_sweep(line if line.startswith(KONTEXT) else f"{KONTEXT} {line}" if "[1" in line else line, None, {})
+        parse_sweep(line, None, {})
 
 
 @pytest.fixture(scope="module")
 def shell() -> Any:
-    ip = start_ipython()
+    ip = start_ipython() or get_ipython()  # one IPython app per process: reuse it
     ip.display_formatter.active_types = list(ip.display_formatter.format_types)
     ip.run_line_magic("load_ext", "runcomfy_nb")
     return ip

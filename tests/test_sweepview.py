@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 from PIL import Image
@@ -105,11 +106,10 @@ def test_compare_lists_only_what_differs(client: Any) -> None:
 
 
 def test_displaying_a_sweep_shows_the_grid_and_a_static_copy(client: Any) -> None:
-    ip = start_ipython()
+    ip = start_ipython() or get_ipython()  # one IPython app per process: reuse it
     ip.display_formatter.active_types = list(ip.display_formatter.format_types)
     sw = client.sweep(KONTEXT, {"prompt": "d", "seed": [1, 2], "image_url": RED})
     with capture_output() as captured:
-        ip.display_pub.publish  # noqa: B018 (the shell's display publisher is in place)
         sw._ipython_display_()
     kinds = [o.data for o in captured.outputs]
     assert any("application/vnd.jupyter.widget-view+json" in d for d in kinds)
