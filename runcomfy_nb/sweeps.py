@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import costs, reuse, schemas
 from .config import settings
-from .errors import InputValidationError, JobTimeoutError, RateLimitedError
+from .errors import (
+    AuthError,
+    InputValidationError,
+    InsufficientBalanceError,
+    JobTimeoutError,
+    NotFoundError,
+    RateLimitedError,
+    ServerValidationError,
+)
 from .loop import get_loop, run_coro
 from .seeds import SeedControl
 
@@ -83,8 +91,9 @@ class Cell:
     prepared: dict[str, Any]  # validated, as they will be sent
     model_id: str
     job: Job | None = None
-    local_status: str = "waiting"  # "waiting" until sent; "cancelled" if cancelled before sending
+    local_status: str = "waiting"  # "waiting" until sent; "cancelled" / "failed" if it never will be
     attempts: int = 0
+    error: str = ""  # why it was never sent
 
     @property
     def status(self) -> str:
@@ -390,8 +399,11 @@ class Sweep:
             return
         if job.status in TERMINAL and cell.index in self._in_flight:
             self._release(cell)
-            if job.status == "failed" and job.request_id is None and _rate_limited(job) and not self._stopped:
+            refused = _submit_error(job) if job.status == "failed" and job.request_id is None else None
+            if isinstance(refused, RateLimitedError) and not self._stopped:
                 self._slow_down(cell)
+            elif isinstance(refused, STOP_ERRORS):
+                self._give_up(refused)
             else:
                 self._pace = min(self.max_in_flight, self._pace + 1)
                 self._slow = SLOW_START
@@ -410,6 +422,16 @@ class Sweep:
         self._slow = min(self._slow * 2, SLOW_MAX)
         log.info("runcomfy_nb: rate limited; sweep slows to %s job(s) in flight", self._pace)
 
+    def _give_up(self, error: BaseException) -> None:
+        """The same refusal would meet every other job (a bad token, no balance, an unknown model, inputs the
+        server refuses): send no more; the waiting cells fail unsent, saying why."""
+        self._stopped = True
+        for cell in self.cells:
+            if cell.job is None and cell.local_status == "waiting":
+                cell.local_status = "failed"
+                cell.error = f"not sent: an earlier job of this sweep was refused — {error}"
+        log.warning("runcomfy_nb: sweep stopped: %s", error)
+
     def _changed(self) -> None:
         for listener in list(self._listeners):
             try:
@@ -424,9 +446,13 @@ class Sweep:
             self._changed()
 
 
-def _rate_limited(job: Job) -> bool:
-    error = job._done.exception() if job.done() else None  # the submit's own exception
-    return isinstance(error, RateLimitedError)
+# A refused submit with one of these means the next ones would be refused too.
+STOP_ERRORS = (AuthError, InsufficientBalanceError, NotFoundError, ServerValidationError)
+
+
+def _submit_error(job: Job) -> BaseException | None:
+    """The exception a refused submit ended the job with (set right after its final state change)."""
+    return job._done.exception() if job.done() else None
 
 
 def _slug(value: Any) -> str:

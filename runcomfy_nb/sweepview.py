@@ -67,7 +67,7 @@ def cell_state(cell: Cell, labels: dict[str, str]) -> dict[str, Any]:
         "started_at": _ms(job.started_at) if job is not None else None,
         "finished_at": _ms(job.finished_at) if job is not None else None,
         "outputs": [o.to_dict() for o in cell.outputs],
-        "error": (job.error or "") if job is not None else "",
+        "error": (job.error or "") if job is not None else cell.error,
         "cancellable": bool(job is not None and job.cancellable),
         "cost": cell.cost,
         "seed": seed_of(job) if job is not None else seed_of(cell),

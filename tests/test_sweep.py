@@ -225,3 +225,28 @@ def test_budget_refuses_before_sending(client: Any, sim: Any) -> None:
 def test_differing_part_of_long_prompts() -> None:
     parts = differing(["a photo of a red fox in the snow", "a photo of a grey wolf in the snow"])
     assert parts == [("a photo of a", "red fox", "in the snow"), ("a photo of a", "grey wolf", "in the snow")]
+
+
+def test_a_refused_token_stops_the_sweep_after_one_submit(sim: Any) -> None:
+    sim.configure(token="rc-test-token-7f3a9c")  # from now on the simulator refuses any other token
+    bad = rc.Client(token="rc-wrong-token", base_url=sim.base_url)
+    try:
+        sw = bad.sweep(KONTEXT, {"prompt": "t", "seed": [1, 2, 3, 4, 5], "image_url": RED}, max_in_flight=1)
+        sw.wait(timeout=60)
+        assert [j.status for j in sw.jobs] == ["failed"] * 5
+        assert sim.counters()["submits_received"] == 1
+        assert all("not sent" in cell.error for cell in sw.cells[1:])
+    finally:
+        bad.close()
+        sim.configure(token=None)
+
+
+def test_seed_fields_of_the_shipped_models(client: Any) -> None:
+    from runcomfy_nb.schemas import normalise
+    from runcomfy_nb.seeds import seed_field
+
+    found = {m: seed_field(normalise(client.schema(m))) for m in
+             (KONTEXT, WAN, "bytedance/dreamina-4-0/text-to-image", "ideogram/ideogram-v3/reframe",
+              "community/wan-2-1/fusionx/image-to-video")}
+    assert found == {KONTEXT: "seed", WAN: None, "bytedance/dreamina-4-0/text-to-image": None,
+                     "ideogram/ideogram-v3/reframe": "seed", "community/wan-2-1/fusionx/image-to-video": "598_seed"}
