@@ -6,7 +6,7 @@
 import { createCompare } from "./compare.js";
 import { TERMINAL_STATUSES, TICK_MS, asList, asText, elapsedInfo, hyper, listenerBag, setSafeUrl, statusInfo, ticker } from "./shared.js";
 
-export const SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets"]);
+export const SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets", "cell_inputs"]);
 const LONG = 60; // header text longer than this gets a middle ellipsis
 
 /**
@@ -91,6 +91,8 @@ function render({ model, el }) {
   let panelCleanup = null;
 
   const cells = () => asList(model.get("cells"));
+  // every input of a cell: its own (the varying ones, sent once) then those common to the sweep
+  const inputsOf = (i) => [...asList(asList(model.get("cell_inputs"))[i]), ...asList(model.get("common"))];
   const cellAt = (i) => cells().find((c) => c.index === i);
   const send = (msg) => model.send(msg);
 
@@ -307,7 +309,7 @@ function render({ model, el }) {
     if (c.request_id) facts.push(asText(c.request_id));
     panel.replaceChildren(
       h("div", { class: "rcnb-header" }, h("span", { class: "rcnb-viewer-facts", text: facts.join(" · ") }), h("span", { class: "rcnb-spacer" }), load, target, use, again, close),
-      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, asList(c.inputs).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]))),
+      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, inputsOf(c.index).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]))),
       h("div", { class: "rcnb-note", text: "← → ↑ ↓ move between cells · Esc closes" }),
     );
   }
@@ -319,7 +321,7 @@ function render({ model, el }) {
     panel.className = "rcnb-sweep-panel rcnb-compare-panel";
     const items = [...selected].sort((a, b) => a - b).map((i) => cellAt(i)).filter(Boolean).map((c) => {
       const first = asList(c.outputs)[0] || {};
-      return { title: `#${c.index + 1}`, url: first.url, kind: first.kind, inputs: c.inputs };
+      return { title: `#${c.index + 1}`, url: first.url, kind: first.kind, inputs: inputsOf(c.index) };
     });
     const view = createCompare(doc, items);
     const close = h("button", { class: "rcnb-btn rcnb-close", type: "button", text: "Close" });

@@ -58,7 +58,6 @@ def _when(timestamp: float | None) -> str:
 def cell_state(cell: Cell, labels: dict[str, str]) -> dict[str, Any]:
     """The JSON the grid renders for one cell."""
     job = cell.job
-    inputs = job.inputs if job is not None else cell.prepared
     return {
         "index": cell.index,
         "status": cell.status,
@@ -73,8 +72,13 @@ def cell_state(cell: Cell, labels: dict[str, str]) -> dict[str, Any]:
         "seed": seed_of(job) if job is not None else seed_of(cell),
         "reused": bool(getattr(job, "reused", False)),
         "reused_from": _when(getattr(job, "reused_from", None)) if getattr(job, "reused", False) else "",
-        "inputs": [{"label": labels.get(k, k), "value": _text(v)} for k, v in inputs.items()],
     }
+
+
+def cell_inputs(cell: Cell, common: set[str], labels: dict[str, str]) -> list[dict[str, str]]:
+    """The inputs of one cell that are not common to all (sent once: they do not change while it runs)."""
+    inputs = cell.job.inputs if cell.job is not None else cell.prepared
+    return [{"label": labels.get(k, k), "value": _text(v)} for k, v in inputs.items() if k not in common]
 
 
 def axes_state(sweep: Sweep, labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -142,6 +146,7 @@ class SweepView(_Shown):
     cost = traitlets.Float(None, allow_none=True).tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
     targets = traitlets.List().tag(sync=True)
+    cell_inputs = traitlets.List().tag(sync=True)  # per cell, the inputs not in `common`
 
     def __init__(self, sweep: Sweep, **kwargs: Any) -> None:
         labels = _labels(sweep.client, sweep.model_id)
@@ -150,7 +155,9 @@ class SweepView(_Shown):
         super().__init__(model_key=sweep.model_id, display_name=sweep.client.display_name(sweep.model_id),
                          simulator=sweep.client.simulator, axes=axes_state(sweep, labels),
                          common=[{"label": labels.get(k, k), "value": _text(v)} for k, v in common.items()],
-                         targets=input_targets(sweep.client), **self._state(sweep, labels), **kwargs)
+                         targets=input_targets(sweep.client),
+                         cell_inputs=[cell_inputs(c, set(common), labels) for c in sweep.cells],
+                         **self._state(sweep, labels), **kwargs)
         self.sweep = sweep
         self._labels = labels
         self._scheduled = False

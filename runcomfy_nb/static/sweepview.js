@@ -225,7 +225,7 @@ function createCompare(doc, items) {
 }
 
 // js/sweepview.js
-var SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets"]);
+var SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets", "cell_inputs"]);
 var LONG = 60;
 function middleEllipsis(text, max = LONG) {
   const s = asText(text);
@@ -285,6 +285,7 @@ function render({ model, el }) {
   let viewing = -1;
   let panelCleanup = null;
   const cells = () => asList(model.get("cells"));
+  const inputsOf = (i) => [...asList(asList(model.get("cell_inputs"))[i]), ...asList(model.get("common"))];
   const cellAt = (i) => cells().find((c) => c.index === i);
   const send = (msg) => model.send(msg);
   bag.dom(cancelAll, "click", () => send({ type: "cancel_all" }));
@@ -486,7 +487,7 @@ function render({ model, el }) {
     if (c.request_id) facts.push(asText(c.request_id));
     panel.replaceChildren(
       h("div", { class: "rcnb-header" }, h("span", { class: "rcnb-viewer-facts", text: facts.join(" · ") }), h("span", { class: "rcnb-spacer" }), load, target, use, again, close),
-      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, asList(c.inputs).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]))),
+      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, inputsOf(c.index).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]))),
       h("div", { class: "rcnb-note", text: "← → ↑ ↓ move between cells · Esc closes" })
     );
   }
@@ -497,7 +498,7 @@ function render({ model, el }) {
     panel.className = "rcnb-sweep-panel rcnb-compare-panel";
     const items = [...selected].sort((a, b) => a - b).map((i) => cellAt(i)).filter(Boolean).map((c) => {
       const first = asList(c.outputs)[0] || {};
-      return { title: `#${c.index + 1}`, url: first.url, kind: first.kind, inputs: c.inputs };
+      return { title: `#${c.index + 1}`, url: first.url, kind: first.kind, inputs: inputsOf(c.index) };
     });
     const view = createCompare(doc, items);
     const close = h("button", { class: "rcnb-btn rcnb-close", type: "button", text: "Close" });

@@ -29,11 +29,6 @@ function cell(index, over = {}) {
     seed: (index % 4) + 1,
     reused: false,
     reused_from: "",
-    inputs: [
-      { label: "Prompt", value: PROMPTS[Math.floor(index / 4)] },
-      { label: "Seed", value: String((index % 4) + 1) },
-      { label: "Aspect ratio", value: "1:1" },
-    ],
     ...over,
   };
 }
@@ -58,6 +53,10 @@ function sweepState(over = {}) {
     ],
     common: [{ label: "Aspect ratio", value: "1:1" }],
     cells: Array.from({ length: 12 }, (_, i) => cell(i)),
+    cell_inputs: Array.from({ length: 12 }, (_, i) => [
+      { label: "Prompt", value: PROMPTS[Math.floor(i / 4)] },
+      { label: "Seed", value: String((i % 4) + 1) },
+    ]),
     counts: { waiting: 12 },
     cost: null,
     notice: "",
@@ -193,7 +192,7 @@ describe("viewer", () => {
     const panel = q(".rcnb-viewer");
     assert.ok(panel && !panel.hidden);
     assert.equal(q(".rcnb-viewer-media").getAttribute("src"), "https://cdn.example/r1.png");
-    assert.match(q(".rcnb-viewer-inputs").textContent, /winter with heavy snow/);
+    assert.match(q(".rcnb-viewer-inputs").textContent, /winter with heavy snow.*Seed2Aspect ratio1:1/);
     key(panel, "ArrowRight");
     assert.equal(q(".rcnb-viewer-media").getAttribute("src"), "https://cdn.example/r2.png");
     key(panel, "ArrowDown"); // one row down = 4 cells on
