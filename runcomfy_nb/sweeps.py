@@ -241,10 +241,17 @@ class Sweep:
 
         Interrupting cancels what has not started running (waiting and queued jobs); running ones go on.
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            self._done.result(timeout)
-        except concurrent.futures.TimeoutError:
-            raise JobTimeoutError(f"Waited {timeout} s; the sweep is still going: {self!r}") from None
+            while True:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise JobTimeoutError(f"Waited {timeout} s; the sweep is still going: {self!r}")
+                try:  # short slices, so that an interrupt is noticed promptly
+                    self._done.result(timeout=0.2 if left is None else min(0.2, left))
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
         except KeyboardInterrupt:
             self._interrupted()
             raise

@@ -250,3 +250,22 @@ def test_seed_fields_of_the_shipped_models(client: Any) -> None:
               "community/wan-2-1/fusionx/image-to-video")}
     assert found == {KONTEXT: "seed", WAN: None, "bytedance/dreamina-4-0/text-to-image": None,
                      "ideogram/ideogram-v3/reframe": "seed", "community/wan-2-1/fusionx/image-to-video": "598_seed"}
+
+
+def test_interrupting_a_wait_cancels_what_has_not_started(client: Any, sim: Any) -> None:
+    import _thread
+    import threading
+
+    sim.configure(paused=True)
+    sw = client.sweep(KONTEXT, {"prompt": "i", "seed": [1, 2, 3, 4, 5, 6], "image_url": RED}, max_in_flight=2)
+
+    def interrupt_when_queued() -> None:
+        until(lambda: sw.counts()["in_queue"] == 2)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_when_queued, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sw.wait(timeout=60)
+    until(sw.done)
+    assert [j.status for j in sw.jobs] == ["cancelled"] * 6
+    assert sim.counters()["submits_received"] == 2 and sim.counters()["jobs"] == {"cancelled": 2}
