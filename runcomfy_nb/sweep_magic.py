@@ -93,12 +93,12 @@ def parse_sweep(line: str, cell: str | None, namespace: dict[str, Any]) -> tuple
     types = _field_types(model_id)
     inputs: dict[str, Any] = {}
     if cell is not None:
-        for key, value in parse_body(cell, types).items():  # a JSON list of numbers arrives as a list already
-            axis = axis_value(key, value, types.get(key)) if isinstance(value, str) else None
-            inputs[key] = axis if axis is not None else value
+        for key, parsed in parse_body(cell, types).items():  # a JSON list of numbers arrives as a list already
+            axis = axis_value(key, parsed, types.get(key)) if isinstance(parsed, str) else None
+            inputs[key] = axis if axis is not None else parsed
     for token in pairs:
-        key, _, value = token.partition("=")
-        axis = None if token.quoted or value.startswith("@") else axis_value(key, value, types.get(key))
+        key, _, text = token.partition("=")
+        axis = None if token.quoted or text.startswith("@") else axis_value(key, text, types.get(key))
         if axis is not None:
             inputs[key] = axis
         else:

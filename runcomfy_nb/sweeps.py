@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import itertools
 import logging
 import re
@@ -356,7 +357,7 @@ class Sweep:
             self._gate.sweeps.add(self)
             for cell in self.cells:
                 if cell.job is not None:
-                    cell.job.on_change(lambda job, cell=cell: self._job_changed(cell, job))
+                    cell.job.on_change(functools.partial(self._job_changed, cell))
             self._pump()
             self._check_done()
 
@@ -391,7 +392,7 @@ class Sweep:
             log.warning("runcomfy_nb: sweep cell %s could not be sent: %s", cell.index, error)
             return
         cell.job = job
-        job.on_change(lambda changed, cell=cell: self._job_changed(cell, changed))
+        job.on_change(functools.partial(self._job_changed, cell))
 
     def _release(self, cell: Cell) -> None:
         if cell.index in self._in_flight:
@@ -506,8 +507,8 @@ def sweep(model_id: str, inputs: dict[str, Any], *, max_in_flight: int | None = 
             prepared = client.check(model_id, given, validate=validate)
         except InputValidationError as error:
             where = ", ".join(f"{k}={_short(v)}" for k, v in values.items())
-            raise type(error)(f"{error} (in the sweep's job {index}: {where})", field=error.details.get("field"),
-                              rule=error.details.get("rule"), value=error.details.get("value")) from None
+            raise InputValidationError(f"{error} (in the sweep's job {index}: {where})", field=error.field,
+                                       rule=error.rule, value=error.value, errors=error.errors) from None
         cells.append(Cell(index, values, given, prepared, model_id))
     if not fresh:
         for cell, earlier in zip(cells, reuse.find_many(client, model_id, [c.prepared for c in cells]), strict=True):

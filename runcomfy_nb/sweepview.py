@@ -115,7 +115,7 @@ class _Shown(anywidget.AnyWidget):
     def _ipython_display_(self) -> None:
         bundle = self._repr_mimebundle_()
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        display({**data, "text/plain": ""}, metadata=metadata, raw=True)
+        display({**(data or {}), "text/plain": ""}, metadata=metadata, raw=True)
         if self.panel is not None:
             display(self.panel)
         if self._fallback_handle is None:

@@ -174,8 +174,9 @@ def test_array_fields_are_not_axes_unless_wrapped() -> None:
 
 
 def test_bad_combinations_are_refused_before_anything_is_sent(client: Any, sim: Any) -> None:
-    with pytest.raises(rc.InputValidationError, match=r"aspect_ratio.*in the sweep's job 1: aspect_ratio='9:99'"):
+    with pytest.raises(rc.InputValidationError, match=r"aspect_ratio.*in the sweep's job 1: aspect_ratio='9:99'") as bad:
         client.sweep(KONTEXT, {"prompt": "p", "image_url": RED, "aspect_ratio": ["1:1", "9:99"]})
+    assert (bad.value.field, bad.value.value) == ("aspect_ratio", "9:99") and bad.value.rule
     with pytest.raises(rc.InputValidationError, match="max_in_flight"):
         client.sweep(KONTEXT, {"prompt": "p", "image_url": RED}, max_in_flight=0)
     with pytest.raises(rc.InputValidationError, match="seed: axis"):
