@@ -306,7 +306,9 @@ def compare(*things: Any) -> CompareView:
 
 
 def _media_html(url: str, kind: str, alt: str, thumb: str | None = None) -> str:
-    src = thumb or (url if is_safe_url(url) else None)
+    if thumb is None and kind == "video" and is_safe_url(url):
+        return f"<video src='{html.escape(url, quote=True)}' controls preload='metadata' style='width:100%'></video>"
+    src = thumb or (url if is_safe_url(url) and kind == "image" else None)
     if src is None:
         return "<div style='color:#57606a'>no preview</div>"
     img = f"<img src='{html.escape(src, quote=True)}' alt='{html.escape(alt, quote=True)}' style='width:100%'>"
@@ -315,19 +317,32 @@ def _media_html(url: str, kind: str, alt: str, thumb: str | None = None) -> str:
     return img
 
 
+def _first_frame(data: bytes) -> Any:
+    import av  # only for video posters
+
+    with av.open(io.BytesIO(data)) as container:
+        for frame in container.decode(video=0):
+            return frame.to_image()
+    raise ValueError("no video frame")
+
+
 def thumbnail(output: Any) -> str | None:
-    """A small JPEG data: URI of an image output (from its local copy or its URL), or None."""
-    if getattr(output, "kind", "") != "image":
+    """A small JPEG data: URI of an image output, or of a video's first frame (the poster), from the local copy
+    or the URL; None when it cannot be read (expired): the link still goes in."""
+    kind = getattr(output, "kind", "")
+    if kind not in ("image", "video"):
         return None
     try:
         from PIL import Image
 
-        with Image.open(io.BytesIO(output.read())) as image:
+        data = output.read()
+        image = _first_frame(data) if kind == "video" else Image.open(io.BytesIO(data))
+        with image:
             image.thumbnail((THUMB_PX, THUMB_PX))
             buffer = io.BytesIO()
             image.convert("RGB").save(buffer, "JPEG", quality=70)
         return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
-    except Exception:  # expired or unreadable: the link still goes in
+    except Exception:
         return None
 
 

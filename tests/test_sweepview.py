@@ -116,3 +116,15 @@ def test_displaying_a_sweep_shows_the_grid_and_a_static_copy(client: Any) -> Non
     assert any("rcnb-sweep-static" in d.get("text/html", "") for d in kinds)
     assert isinstance(sw.view, SweepView)
     sw.wait(timeout=60)
+
+
+def test_a_video_sweep_gets_poster_thumbnails(client: Any, sim: Any) -> None:
+    sim.configure(time_scale=0.02)
+    sw = client.sweep(I2V, {"600_prompt": ["drift left", "drift right"], "608_image": RED, "598_seed": 3,
+                            "602_widthx602_height": "480x480 (1:1)", "602_num_frames": 81})
+    sw.wait(timeout=120)
+    assert [j.status for j in sw.jobs] == ["completed"] * 2 and all(o.kind == "video" for o in sw.outputs)
+    html = sweep_html(sw)
+    assert html.count("data:image/jpeg;base64,") == 2
+    sim.expire_outputs()  # expired and not saved: a playable link instead of a broken picture
+    assert "<video src=" in sweep_html(sw) and "data:image/jpeg" not in sweep_html(sw)
