@@ -9,7 +9,9 @@ The match is on the model id, the endpoint and the canonical JSON of the inputs 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +31,22 @@ def canonical(model_id: str, inputs: dict[str, Any]) -> str:
                       ensure_ascii=False, default=str)
 
 
+_seed_fields: dict[str, tuple[Any, str | None]] = {}  # model_id -> (the schema object it was found in, field)
+
+
+def _seed_field_of(client: Client, model_id: str) -> str | None:
+    raw = client.schema(model_id)
+    known = _seed_fields.get(model_id)
+    if known is not None and known[0] is raw:  # same schema object: no need to normalise it again (every submit)
+        return known[1]
+    field = seed_field(schemas.normalise(raw)) if raw else None
+    _seed_fields[model_id] = (raw, field)
+    return field
+
+
 def deterministic(client: Client, model_id: str, inputs: dict[str, Any]) -> bool:
     """True when the model has a seed field and these inputs set it (so the same inputs give the same result)."""
-    raw = client.schema(model_id)
-    key = seed_field(schemas.normalise(raw)) if raw else None
+    key = _seed_field_of(client, model_id)
     return key is not None and isinstance(inputs.get(key), int) and not isinstance(inputs.get(key), bool)
 
 
@@ -66,6 +80,29 @@ def _available(client: Client, candidates: list[list[dict[str, Any]]]) -> list[b
     return ok
 
 
+def _completed_rows(client: Client, model_id: str, seed_key: str | None, seeds: list[int]) -> list[dict[str, Any]]:
+    """Completed journal rows of this model and endpoint with one of these seeds, newest first.
+
+    Filtered in SQLite (JSON1) so a submit stays fast with thousands of rows in the journal; without JSON1, the
+    journal's own listing, filtered here.
+    """
+    base = client.endpoint.base_url
+    if seed_key is not None and seeds:
+        path = "$." + json.dumps(seed_key)  # '$."598_seed"'
+        try:
+            with contextlib.closing(sqlite3.connect(client.journal.path, timeout=30)) as db:
+                found = db.execute(
+                    "SELECT request_id, inputs, outputs, finished_at FROM jobs WHERE model_id = ? AND base_url = ? "
+                    f"AND status = 'completed' AND json_extract(inputs, ?) IN ({', '.join('?' * len(seeds))}) "
+                    "ORDER BY finished_at DESC", (model_id, base, path, *seeds)).fetchall()
+            return [{"request_id": r[0], "inputs": json.loads(r[1]), "outputs": json.loads(r[2] or "[]"),
+                     "finished_at": r[3]} for r in found]
+        except sqlite3.Error:
+            pass
+    return [row for row in client.journal.list(limit=None, model_id=model_id)
+            if row["status"] == "completed" and row["base_url"] == base]
+
+
 def find_many(client: Client, model_id: str, prepared: list[dict[str, Any]]) -> list[Job | None]:
     """For each inputs dict: the completed earlier job to reuse (restored from the journal), or None."""
     wanted: dict[str, list[int]] = {}
@@ -75,10 +112,11 @@ def find_many(client: Client, model_id: str, prepared: list[dict[str, Any]]) -> 
     found: list[Job | None] = [None] * len(prepared)
     if not wanted:
         return found
-    base = client.endpoint.base_url
+    seed_key = _seed_field_of(client, model_id)
+    seeds = sorted({prepared[i][seed_key] for indices in wanted.values() for i in indices}) if seed_key else []
     rows: dict[str, dict[str, Any]] = {}  # key -> the newest completed row with those inputs
-    for row in client.journal.list(limit=None, model_id=model_id):  # newest first
-        if row["status"] != "completed" or row["base_url"] != base or not row.get("request_id"):
+    for row in _completed_rows(client, model_id, seed_key, seeds):  # newest first
+        if not row.get("request_id"):
             continue
         key = canonical(model_id, row["inputs"])
         if key in wanted and key not in rows and row.get("outputs"):

@@ -270,3 +270,14 @@ def test_interrupting_a_wait_cancels_what_has_not_started(client: Any, sim: Any)
     until(sw.done)
     assert [j.status for j in sw.jobs] == ["cancelled"] * 6
     assert sim.counters()["submits_received"] == 2 and sim.counters()["jobs"] == {"cancelled": 2}
+
+
+def test_reuse_finds_a_numbered_seed_field(client: Any, sim: Any) -> None:
+    sim.configure(time_scale=0.02)
+    video = "community/wan-2-1/fusionx/image-to-video"
+    inputs = {"600_prompt": "drift", "608_image": RED, "598_seed": 5, "602_widthx602_height": "480x480 (1:1)"}
+    first = client.submit(video, inputs)
+    first.wait(timeout=120)
+    again = client.submit(video, inputs)
+    assert again.reused and again.request_id == first.request_id and sim.counters()["submits_received"] == 1
+    assert not client.submit(video, {**inputs, "598_seed": 6}).reused
