@@ -99,10 +99,13 @@ def test_reuse_needs_a_seed_and_outputs_that_still_exist(client: Any, sim: Any) 
     unseeded.wait(timeout=60)
     no_seed_model = client.submit(WAN, prompt="a fox")
     no_seed_model.wait(timeout=60)
-    assert not client.submit(WAN, prompt="a fox").reused  # the model has no seed field
+    fox_again = client.submit(WAN, prompt="a fox")
+    assert not fox_again.reused  # the model has no seed field
+    fox_again.wait(timeout=60)
     sim.expire_outputs()  # the URLs are gone and nothing was saved locally: pay again
     again = client.submit(KONTEXT, prompt="x", image_url=RED, seed=7)
     assert not again.reused and again.request_id != job.request_id
+    again.wait(timeout=60)
 
 
 def test_a_locally_saved_copy_is_enough_to_reuse(client: Any, sim: Any, tmp_path: Path) -> None:
@@ -280,4 +283,6 @@ def test_reuse_finds_a_numbered_seed_field(client: Any, sim: Any) -> None:
     first.wait(timeout=120)
     again = client.submit(video, inputs)
     assert again.reused and again.request_id == first.request_id and sim.counters()["submits_received"] == 1
-    assert not client.submit(video, {**inputs, "598_seed": 6}).reused
+    other = client.submit(video, {**inputs, "598_seed": 6})
+    assert not other.reused
+    other.wait(timeout=120)
