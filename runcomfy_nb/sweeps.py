@@ -230,6 +230,12 @@ class Sweep:
 
         show(self)
 
+    def _repr_html_(self) -> str:
+        """Where widgets do not render: the grid as static HTML (statuses, costs, result links)."""
+        from .sweepview import sweep_html
+
+        return sweep_html(self, thumbnails=False)
+
     def on_change(self, listener: Any) -> Any:
         """Call `listener(sweep)` on the loop thread after any cell changes; returns an unsubscribe."""
         self._listeners.append(listener)

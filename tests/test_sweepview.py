@@ -49,6 +49,7 @@ def test_the_grid_state_of_a_finished_sweep(client: Any) -> None:
     assert any(t["model_id"] == I2V and t["field"] == "608_image" for t in view.targets)
     html = sweep_html(sw)
     assert html.count("data:image/jpeg;base64,") == 4  # thumbnails survive the URLs' expiry
+    assert sw._repr_html_().count("<img src='http://127.0.0.1") == 4  # without widgets: links, no downloads
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
 
 
