@@ -405,11 +405,12 @@ class Sweep:
             self._in_flight.discard(cell.index)
             self._gate.in_flight -= 1
 
-    def _job_changed(self, cell: Cell, job: Job) -> None:
+    def _job_changed(self, cell: Cell, job: Job, looked_again: bool = False) -> None:
         if job is not cell.job:
             return
-        if job.status in TERMINAL and not job.done():  # its outcome is set right after this change: look then
-            asyncio.get_running_loop().call_soon(self._job_changed, cell, job)
+        if job.status in TERMINAL and not job.done() and not looked_again:
+            # its outcome (the exception) is set right after this change, in the same step: look then
+            asyncio.get_running_loop().call_soon(self._job_changed, cell, job, True)
             return
         if job.status in TERMINAL and cell.index in self._in_flight:
             self._release(cell)
