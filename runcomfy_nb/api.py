@@ -204,7 +204,7 @@ class Client:
         return job
 
     def sweep(self, model_id: str, inputs: dict[str, Any], **options: Any) -> Any:
-        """Every list value is an axis: one job per combination (see `runcomfy_nb.sweep.sweep`)."""
+        """Every list value is an axis: one job per combination (see `runcomfy_nb.sweeps.sweep`)."""
         from .sweeps import sweep
 
         return sweep(model_id, inputs, client=self, **options)
