@@ -2,7 +2,7 @@
 // Output is deterministic (pinned esbuild, fixed options, paths relative to the repo), so
 // tests/test_js.py can check that the committed bundles match a fresh build byte for byte.
 
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -13,7 +13,7 @@ const outdir = path.resolve(process.argv[2] || path.join(repo, "runcomfy_nb", "s
 await mkdir(outdir, { recursive: true });
 await esbuild.build({
   absWorkingDir: repo,
-  entryPoints: { jobview: "js/jobview.js", form: "js/form.js" },
+  entryPoints: { jobview: "js/jobview.js", form: "js/form.js", sweepview: "js/sweepview.js", compare: "js/compare.js" },
   outdir,
   bundle: true,
   format: "esm",
@@ -28,4 +28,8 @@ await esbuild.build({
   logLevel: "warning",
 });
 await copyFile(path.join(repo, "js", "widgets.css"), path.join(outdir, "widgets.css"));
-console.log(`built jobview.js, form.js, widgets.css → ${path.relative(process.cwd(), outdir) || "."}`);
+// SweepView and CompareView: the shared styles, then their own (one stylesheet per widget class)
+const shared = await readFile(path.join(repo, "js", "widgets.css"), "utf8");
+const sweep = await readFile(path.join(repo, "js", "sweep.css"), "utf8");
+await writeFile(path.join(outdir, "sweepview.css"), `${shared}\n${sweep}`);
+console.log(`built jobview.js, form.js, sweepview.js, compare.js, widgets.css, sweepview.css → ${path.relative(process.cwd(), outdir) || "."}`);

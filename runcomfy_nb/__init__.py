@@ -24,6 +24,8 @@ _EXPORTS = {
     "ServerError": "errors", "ServerValidationError": "errors", "SubmitUncertainError": "errors",
     "JobFailedError": "errors", "JobCancelledError": "errors", "JobTimeoutError": "errors",
     "OutputExpiredError": "errors", "ConfigError": "errors", "InsufficientBalanceError": "errors",
+    "sweep": "sweeps", "vary": "sweeps", "Sweep": "sweeps", "spend": "costs", "BudgetExceededError": "costs",
+    "seed_control": "seeds", "compare": "sweepview", "SweepView": "sweepview",
 }
 __all__ = [*_EXPORTS, "sim", "load_ipython_extension", "unload_ipython_extension", "__version__"]
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import schemas
+from . import reuse, schemas, seeds
 from .client import ApiClient, RetryPolicy
 from .config import Endpoint, Secret, resolve, settings
 from .errors import ConfigError, InputValidationError, NotFoundError, RunComfyError
@@ -131,28 +131,34 @@ class Client:
     # --- jobs ----------------------------------------------------------------------------------------------
 
     def start(self, model_id: str, inputs: dict[str, Any] | None = None, /, *, validate: bool | None = None,
-              **kwargs: Any) -> Job:
-        """Validate, then submit in the background; returns the Job at once (status "submitting")."""
+              fresh: bool = False, **kwargs: Any) -> Job:
+        """Validate, then submit in the background; returns the Job at once (status "submitting").
+
+        An earlier completed job with the same inputs (seed set) is returned instead, `job.reused`, unless
+        `fresh=True`; see runcomfy_nb.reuse. A seed may be an `rc.seed_control(...)`."""
         if inputs is not None and not isinstance(inputs, Mapping):
             raise InputValidationError(f"inputs: type — must be a mapping of field names to values; got "
                                        f"{type(inputs).__name__}", field=None, rule="type", value=inputs)
-        merged = {**(inputs or {}), **kwargs}
+        merged = seeds.resolve({**(inputs or {}), **kwargs})
         prepared = self.check(model_id, merged, validate=validate)
+        earlier = reuse.before_submit(self, model_id, prepared, fresh=fresh)  # reuse, else the budget check
+        if earlier is not None:
+            return earlier
         job = Job(self, model_id, prepared)
         self.journal.record_submitting(job.local_id, model_id, self.endpoint.base_url, self.simulator, prepared)
         run_coro(job._submit(prepared))
         return job
 
     def submit(self, model_id: str, inputs: dict[str, Any] | None = None, /, *, validate: bool | None = None,
-               **kwargs: Any) -> Job:
+               fresh: bool = False, **kwargs: Any) -> Job:
         """Validate, submit and return the Job once the API has accepted it (polling goes on in background)."""
-        job = self.start(model_id, inputs, validate=validate, **kwargs)
+        job = self.start(model_id, inputs, validate=validate, fresh=fresh, **kwargs)
         job._accepted.result()
         return job
 
     async def submit_async(self, model_id: str, inputs: dict[str, Any] | None = None, /, *,
-                           validate: bool | None = None, **kwargs: Any) -> Job:
-        job = self.start(model_id, inputs, validate=validate, **kwargs)
+                           validate: bool | None = None, fresh: bool = False, **kwargs: Any) -> Job:
+        job = self.start(model_id, inputs, validate=validate, fresh=fresh, **kwargs)
         await asyncio.wrap_future(job._accepted)
         return job
 
@@ -194,6 +200,12 @@ class Client:
                 return job
         job.start_polling()
         return job
+
+    def sweep(self, model_id: str, inputs: dict[str, Any], **options: Any) -> Any:
+        """Every list value is an axis: one job per combination (see `runcomfy_nb.sweeps.sweep`)."""
+        from .sweeps import sweep
+
+        return sweep(model_id, inputs, client=self, **options)
 
     # --- learning run times for the poll schedule ----------------------------------------------------------
 

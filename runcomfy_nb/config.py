@@ -126,6 +126,9 @@ class Settings:
     save_dir: str = "runcomfy_outputs"
     validate: bool = True
     debug: bool = False
+    max_in_flight: int = 4  # per sweep: submitted-and-unfinished jobs at once; the rest wait locally
+    max_in_flight_total: int = 16  # across all sweeps of one client (protects the account's rate limit)
+    budget_usd: float | None = None  # refuse a submit/sweep whose estimated cost would pass this kernel's budget
 
 
 settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None)

@@ -48,6 +48,10 @@ Listener = Callable[["Job"], None]
 class Job:
     """A submitted (or re-attached) request. Create with `Client.submit`, `Client.start` or `rc.attach`."""
 
+    cost: float | None = None  # USD, from the result's include_cost (None where the API gives none)
+    reused: bool = False  # True: an earlier identical job returned instead of sending (runcomfy_nb.reuse)
+    reused_from: float | None = None  # when that earlier job finished
+
     def __init__(self, client: Client, model_id: str, inputs: dict[str, Any], *, local_id: str | None = None,
                  request_id: str | None = None, status: str = "submitting") -> None:
         self.client = client
@@ -368,6 +372,15 @@ class Job:
         self._accepted.set_result(request_id)
         await self._poll()
 
+    def _record_cost(self, cost: Any) -> None:
+        from . import costs
+
+        self.cost = costs.parse_cost(cost)
+        try:
+            costs.record(self)
+        except Exception as error:  # the ledger must never lose the result
+            log.warning("runcomfy_nb: cost ledger update failed for %s: %s", self.request_id, error)
+
     def start_polling(self) -> None:
         """For a re-attached job: poll on the loop thread."""
         async def go() -> None:
@@ -440,7 +453,7 @@ class Job:
         failing_since: float | None = None
         while not self._done.done():
             try:
-                body = await self.client.api.result(self.request_id)
+                body = await self.client.api.result(self.request_id, include_cost=True)
                 failing_since = None
             except (AuthError, NotFoundError) as error:
                 self._finish("failed", error=str(error), exception=error)
@@ -459,6 +472,7 @@ class Job:
                 for output in outputs:  # copies kept before a restart (the journal) still count
                     output.saved_path = self._saved_before.get(output.url)
                 await self._autosave(outputs)
+                self._record_cost(body.get("cost"))
                 self._finish("completed", outputs=outputs)
                 self.client.learn_run_time(self.model_id, self)
                 return

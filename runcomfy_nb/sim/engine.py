@@ -77,6 +77,7 @@ class Counters:
         self.cancels: dict[str, int] = {"cancelled": 0, "not_cancellable": 0}
         self.faults: dict[str, int] = {}
         self.bodies: dict[str, int] = {}
+        self.max_unfinished = 0  # the most jobs queued or running at once (tests of bounded concurrency)
 
     def snapshot(self, jobs: dict[str, Job]) -> dict[str, Any]:
         by_status: dict[str, int] = {}
@@ -84,7 +85,8 @@ class Counters:
             by_status[job.status] = by_status.get(job.status, 0) + 1
         return {"submits_received": self.submits_received, "submits_accepted": self.submits_accepted,
                 "requests": dict(self.requests), "cancels": dict(self.cancels), "faults": dict(self.faults),
-                "jobs": by_status, "bodies": dict(self.bodies)}
+                "jobs": by_status, "bodies": dict(self.bodies),
+                "max_unfinished": self.max_unfinished}
 
 
 class _RequestedFailure(Exception):
@@ -170,6 +172,7 @@ class Engine:
         self.jobs[job.request_id] = job
         self.queue.append(job)
         self.counters.submits_accepted += 1
+        self.counters.max_unfinished = max(self.counters.max_unfinished, len(self.queue) + len(self.running))
         self.dispatch()
         return job
 
