@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Client": "api", "attach": "api", "jobs": "api", "models": "api", "schema": "api", "submit": "api",
-    "default_client": "api", "settings": "config", "Job": "job", "Output": "outputs",
+    "Client": "_client", "attach": "_client", "jobs": "_client", "models": "_client", "schema": "_client", "submit": "_client",
+    "default_client": "_client", "settings": "config", "Job": "_job", "Output": "_outputs",
     "JobView": "widgets", "ModelForm": "widgets", "form": "widgets",
     "RunComfyError": "errors", "InputValidationError": "errors", "MediaInputError": "errors",
     "APIError": "errors", "AuthError": "errors", "NotFoundError": "errors", "RateLimitedError": "errors",
@@ -29,11 +29,11 @@ __all__ = [*_EXPORTS, "sim", "load_ipython_extension", "unload_ipython_extension
 
 if TYPE_CHECKING:
     from . import sim  # noqa: F401
-    from .api import Client, attach, default_client, jobs, models, schema, submit  # noqa: F401
+    from ._client import Client, attach, default_client, jobs, models, schema, submit  # noqa: F401
+    from ._job import Job  # noqa: F401
+    from ._outputs import Output  # noqa: F401
     from .config import settings  # noqa: F401
     from .errors import *  # noqa: F403
-    from .job import Job  # noqa: F401
-    from .outputs import Output  # noqa: F401
     from .widgets import JobView, ModelForm, form  # noqa: F401
 
 

@@ -109,7 +109,7 @@ def convert(raw: str, quoted: bool, field_type: str | None) -> Any:
 
 
 def _field_types(model_id: str) -> dict[str, str]:
-    from . import api
+    from . import _client as api
     from .schemas import normalise
 
     raw = api.schema(model_id)
@@ -234,7 +234,7 @@ class RunComfyMagics(Magics):
         return options, positionals
 
     def _run_model(self, model_id: str, tokens: list[Token], cell: str | None, args: Any, quiet: bool) -> Any:
-        from . import api
+        from . import _client as api
 
         types = _field_types(model_id)
         inputs = parse_body(cell, types) if cell is not None else {}
@@ -250,7 +250,7 @@ class RunComfyMagics(Magics):
         return job
 
     def _subcommand(self, name: str, rest: list[str], quiet: bool) -> Any:
-        from . import api
+        from . import _client as api
 
         if name == "models":
             models = api.models(rest[0] if rest else None)

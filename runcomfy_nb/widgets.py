@@ -19,10 +19,10 @@ import traitlets
 from IPython.display import HTML, DisplayHandle, display
 
 from . import schemas
-from .api import Client, default_client
+from ._client import Client, default_client
+from ._job import TERMINAL, Job
+from ._render import inputs_summary, job_html, static_copy
 from .config import settings
-from .job import TERMINAL, Job
-from .render import inputs_summary, job_html, static_copy
 
 STATIC = Path(__file__).parent / "static"
 

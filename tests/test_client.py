@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import runcomfy_nb as rc
-from runcomfy_nb.client import RetryPolicy, parse_retry_after
+from runcomfy_nb._http import RetryPolicy, parse_retry_after
 
 RED = Image.new("RGB", (64, 48), (200, 30, 30))
 

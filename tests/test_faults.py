@@ -34,7 +34,7 @@ import pytest
 from PIL import Image
 
 import runcomfy_nb as rc
-from runcomfy_nb.loop import run_sync
+from runcomfy_nb._loop import run_sync
 from runcomfy_nb.sim import body_sha256
 
 pytestmark = pytest.mark.faults

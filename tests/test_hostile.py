@@ -43,13 +43,14 @@ from hypothesis_jsonschema import from_schema
 from IPython.core.error import UsageError
 
 import runcomfy_nb as rc
-from runcomfy_nb import media, schemas
+from runcomfy_nb import _media as media
+from runcomfy_nb import schemas
+from runcomfy_nb._job import Job
+from runcomfy_nb._loop import run_sync
+from runcomfy_nb._outputs import Output, is_safe_url, parse_outputs, safe_file_name
+from runcomfy_nb._render import job_html, static_copy
 from runcomfy_nb.errors import InputValidationError, MediaInputError
-from runcomfy_nb.job import Job
-from runcomfy_nb.loop import run_sync
 from runcomfy_nb.magics import parse_body, parse_pairs, tokenize
-from runcomfy_nb.outputs import Output, is_safe_url, parse_outputs, safe_file_name
-from runcomfy_nb.render import job_html, static_copy
 
 TEST_TOKEN = "rc-test-token-7f3a9c"  # as in conftest.py
 
@@ -793,7 +794,7 @@ DEEP_JSON = b'{"status": "in_queue", "x": ' + b"[" * 100_000 + b"]" * 100_000 + 
 def _hostile_api(http_server: Any, routes: dict[str, tuple[int, Any, str]]) -> Any:
     http_server.routes.update(routes)
     return rc.Client(token=TEST_TOKEN, base_url=http_server.url,
-                     retry=rc.client.RetryPolicy(attempts=2, base_delay=0.01))
+                     retry=rc._http.RetryPolicy(attempts=2, base_delay=0.01))
 
 
 def test_deeply_nested_json_from_the_api_is_a_server_error(http_server: Any) -> None:

@@ -32,9 +32,9 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 import runcomfy_nb as rc
-from runcomfy_nb.client import RetryPolicy
-from runcomfy_nb.loop import run_sync
-from runcomfy_nb.outputs import parse_outputs
+from runcomfy_nb._http import RetryPolicy
+from runcomfy_nb._loop import run_sync
+from runcomfy_nb._outputs import parse_outputs
 
 TOKEN = "rcnb-secret-" + secrets.token_hex(16)
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +111,7 @@ for _name in ("runcomfy_nb", "httpx", "httpcore"):
 # Hold a connection to the journal open for the whole run: SQLite deletes the -wal file when the last connection
 # closes, and the journal closes its connection after every write; this keeps the WAL (and what it holds) around.
 import sqlite3
-from runcomfy_nb.journal import default_journal
+from runcomfy_nb._journal import default_journal
 _rcnb_journal = default_journal().path
 default_journal().list(limit=1)  # creates it, in WAL mode
 _rcnb_hold = sqlite3.connect(_rcnb_journal)
@@ -121,8 +121,8 @@ _rcnb_hold.execute("SELECT count(*) FROM jobs").fetchall()  # a reader of the WA
 PROBE_CELL = """\
 import json, os, traceback
 import runcomfy_nb as rc
-from runcomfy_nb.client import RetryPolicy
-from runcomfy_nb.loop import run_sync
+from runcomfy_nb._http import RetryPolicy
+from runcomfy_nb._loop import run_sync
 from runcomfy_nb.widgets import JobView, ModelForm
 
 _T = os.environ["RUNCOMFY_API_TOKEN"]

@@ -18,7 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .client import normalise_status
+from ._http import normalise_status
+from ._loop import get_loop, run_coro
+from ._outputs import Output, parse_outputs
+from ._polling import DENSE, SPARSE, PollSchedule
 from .config import settings
 from .errors import (
     AuthError,
@@ -29,12 +32,9 @@ from .errors import (
     RunComfyError,
     SubmitUncertainError,
 )
-from .loop import get_loop, run_coro
-from .outputs import Output, parse_outputs
-from .polling import DENSE, SPARSE, PollSchedule
 
 if TYPE_CHECKING:
-    from .api import Client
+    from ._client import Client
 
 log = logging.getLogger("runcomfy_nb")
 
@@ -124,7 +124,7 @@ class Job:
         show(self)._ipython_display_()
 
     def _repr_html_(self) -> str:
-        from .render import job_html
+        from ._render import job_html
 
         return job_html(self)
 

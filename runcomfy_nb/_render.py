@@ -9,10 +9,10 @@ import html
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .outputs import is_safe_url
+from ._outputs import is_safe_url
 
 if TYPE_CHECKING:
-    from .job import Job
+    from ._job import Job
 
 _COLOURS = {"completed": "#1a7f37", "failed": "#cf222e", "cancelled": "#6e7781", "in_progress": "#0969da",
             "in_queue": "#9a6700", "submitting": "#8250df"}

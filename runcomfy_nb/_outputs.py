@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from .errors import OutputExpiredError, ServerError
 
 if TYPE_CHECKING:
-    from .api import Client
+    from ._client import Client
 
 _IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
 _VIDEO_EXT = {".mp4", ".webm", ".mov", ".mkv", ".m4v"}
@@ -139,8 +139,8 @@ class Output:
                                   request_id=self.request_id) from None
         if self.saved_path and self.saved_path.is_file():
             return self.saved_path.read_bytes()
-        from .api import default_client
-        from .loop import run_sync
+        from ._client import default_client
+        from ._loop import run_sync
 
         client = self._client or default_client()
         try:

@@ -107,7 +107,7 @@ class _Retry(Exception):
         self.error = error
 
 
-class ApiClient:
+class Transport:
     """One connection pool to one endpoint. Create and use it on one event loop."""
 
     def __init__(self, endpoint: Endpoint, *, timeout: httpx.Timeout | float | None = None,
@@ -121,7 +121,7 @@ class ApiClient:
         self._slots: asyncio.Semaphore | None = None
 
     def __repr__(self) -> str:
-        return f"ApiClient({self.endpoint.base_url!r})"
+        return f"Transport({self.endpoint.base_url!r})"
 
     @property
     def http(self) -> httpx.AsyncClient:

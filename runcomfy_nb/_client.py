@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import schemas
-from .client import ApiClient, RetryPolicy
+from ._http import RetryPolicy, Transport
+from ._job import TERMINAL, Job
+from ._journal import Journal, default_journal
+from ._loop import run_coro, run_sync
+from ._media import prepare_media
+from ._outputs import Output
 from .config import Endpoint, Secret, resolve, settings
 from .errors import ConfigError, InputValidationError, NotFoundError, RunComfyError
-from .job import TERMINAL, Job
-from .journal import Journal, default_journal
-from .loop import run_coro, run_sync
-from .media import prepare_media
-from .outputs import Output
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +35,7 @@ class Client:
                  retry: RetryPolicy | None = None, timeout: float | httpx.Timeout | None = None,
                  journal: Journal | None = None, endpoint: Endpoint | None = None) -> None:
         self.endpoint = endpoint or resolve(token, base_url)
-        self.api = ApiClient(self.endpoint, retry=retry, timeout=timeout)
+        self.api = Transport(self.endpoint, retry=retry, timeout=timeout)
         self._journal = journal
         self._schemas: dict[str, dict[str, Any] | None] = {}
         self._schema_lock = threading.Lock()
