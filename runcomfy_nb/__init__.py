@@ -5,7 +5,9 @@
     job            # the live JobView in a notebook
     job.wait()     # or: await job
 
-Everything is imported lazily so that `%load_ext runcomfy_nb` stays cheap.
+Everything is imported lazily so that `%load_ext runcomfy_nb` stays cheap. This module is the top of the
+layers (docs/architecture.md): it names every public object in one table and attaches the presentation
+layer (widgets) to the core's display hook.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from . import _hooks
+from ._version import __version__
 
+# public name -> the module that defines it (the only table of the package's face)
 _EXPORTS = {
-    "Client": "_client", "attach": "_client", "jobs": "_client", "models": "_client", "schema": "_client", "submit": "_client",
-    "default_client": "_client", "settings": "config", "Job": "_job", "Output": "_outputs",
+    "Client": "_client", "default_client": "_client", "RetryPolicy": "_http",
+    "submit": "_shortcuts", "models": "_shortcuts", "schema": "_shortcuts", "jobs": "_shortcuts",
+    "attach": "_shortcuts",
+    "Job": "_job", "Output": "_outputs", "settings": "config",
     "JobView": "widgets", "ModelForm": "widgets", "form": "widgets",
     "RunComfyError": "errors", "InputValidationError": "errors", "MediaInputError": "errors",
     "APIError": "errors", "AuthError": "errors", "NotFoundError": "errors", "RateLimitedError": "errors",
@@ -29,9 +35,11 @@ __all__ = [*_EXPORTS, "sim", "load_ipython_extension", "unload_ipython_extension
 
 if TYPE_CHECKING:
     from . import sim  # noqa: F401
-    from ._client import Client, attach, default_client, jobs, models, schema, submit  # noqa: F401
+    from ._client import Client, default_client  # noqa: F401
+    from ._http import RetryPolicy  # noqa: F401
     from ._job import Job  # noqa: F401
     from ._outputs import Output  # noqa: F401
+    from ._shortcuts import attach, jobs, models, schema, submit  # noqa: F401
     from .config import settings  # noqa: F401
     from .errors import *  # noqa: F403
     from .widgets import JobView, ModelForm, form  # noqa: F401
@@ -49,11 +57,21 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def _presenter() -> Any:
+    from . import widgets  # imported on first display: anywidget stays out of plain scripts
+
+    return widgets
+
+
+_hooks.presenter = _presenter
+
+
 def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext runcomfy_nb`: registers the %runcomfy magics."""
     from .magics import RunComfyMagics
 
     ipython.register_magics(RunComfyMagics)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    pass
+    """`%unload_ext runcomfy_nb`: nothing to undo (the magics stay until the kernel restarts)."""

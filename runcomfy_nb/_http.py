@@ -20,8 +20,8 @@ from urllib.parse import quote
 
 import httpx
 
-from . import __version__
-from .config import Endpoint
+from ._version import __version__
+from .config import Endpoint, Secret
 from .errors import (
     APIError,
     AuthError,
@@ -31,6 +31,7 @@ from .errors import (
     ServerError,
     ServerValidationError,
     SubmitUncertainError,
+    brief,
 )
 
 log = logging.getLogger("runcomfy_nb")
@@ -150,6 +151,7 @@ class Transport:
         return self._slots
 
     async def aclose(self) -> None:
+        """Close the connection pool (it reopens on next use)."""
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -164,7 +166,7 @@ class Transport:
         if not isinstance(request_id, str) or not request_id:
             raise SubmitUncertainError(
                 "The API accepted the submit but its answer has no request_id; the job may exist. "
-                f"Answer: {_scrub(_clip(body), self.endpoint.token.reveal())}")
+                f"Answer: {_scrub(brief(body, 300), self.endpoint.token.reveal())}")
         base = f"{self.endpoint.base_url}/v1/requests/{quote(request_id, safe='')}"
         for name in ("status", "result", "cancel"):
             body.setdefault(f"{name}_url", f"{base}/{name}")
@@ -295,7 +297,7 @@ class Transport:
 
     def _error(self, method: str, path: str, status: int, body: Any, request_id: str | None) -> APIError:
         code = body.get("error_code") if isinstance(body, dict) else None
-        text = _scrub(_message(body), self.endpoint.token.reveal())
+        text = _scrub(error_text(body, with_code=False), self.endpoint.token.reveal())
         where = f"{method} {path} → HTTP {status}" + (f", error_code {code}" if code else "")
         kwargs = {"status_code": status, "error_code": code if isinstance(code, int) else None,
                   "request_id": request_id, "body": body}
@@ -316,6 +318,17 @@ class Transport:
         return APIError(f"API error ({where}): {text}", **kwargs)
 
 
+_plain: Transport | None = None
+
+
+def plain_transport() -> Transport:
+    """A shared transport with no token, for downloading an absolute URL that no client owns."""
+    global _plain
+    if _plain is None:
+        _plain = Transport(Endpoint("", Secret("")))
+    return _plain
+
+
 def _without_pool_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
     value = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
     return httpx.Timeout(connect=value.connect, read=value.read, write=value.write, pool=None)
@@ -330,29 +343,41 @@ def _request_path(request_id: str, action: str) -> str:
     return f"/v1/requests/{quote(request_id, safe='')}/{action}"
 
 
-def _message(body: Any) -> str:
-    if isinstance(body, dict):
-        text = str(body.get("error_message") or body.get("message") or body.get("error") or "")
-        detail = body.get("detail")
-        if isinstance(detail, list):
-            parts = []
-            for item in detail:
-                if isinstance(item, dict):
-                    raw_loc = item.get("loc")
-                    loc = ".".join(str(x) for x in raw_loc if x != "body") if isinstance(raw_loc, list) else ""
-                    parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg", item)))
-                else:
-                    parts.append(str(item))
-            text = (text + "; " if text else "") + "; ".join(parts)
-        elif detail:
-            text = (text + "; " if text else "") + str(detail)
-        return text or _clip(body)
-    return _clip(body)
+def error_text(value: Any, *, with_code: bool = True) -> str:
+    """An API error made readable; "" when there is none.
 
-
-def _clip(value: Any, limit: int = 300) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)[:limit]
-    return text[:limit]
+    Takes an error body (`error_message`/`message`/`error` and a `detail` string or list of {loc, msg}), a job's
+    `error` field (a string, an object, or a list of {errorCode, error, debugInfo}), or anything else (clipped).
+    `with_code=False` leaves out the error code (an HTTP error names it already).
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n".join(error_text(item, with_code=with_code) for item in value)
+    if not isinstance(value, dict):
+        return brief(value, 300)
+    text = str(value.get("error_message") or value.get("message") or value.get("error") or "")
+    detail = value.get("detail")
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                raw_loc = item.get("loc")
+                loc = ".".join(str(x) for x in raw_loc if x != "body") if isinstance(raw_loc, list) else ""
+                parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg", item)))
+            else:
+                parts.append(str(item))
+        text = (text + "; " if text else "") + "; ".join(parts)
+    elif detail:
+        text = (text + "; " if text else "") + str(detail)
+    code = (value.get("errorCode") or value.get("error_code") or value.get("code")) if with_code else None
+    line = f"[{code}] {text}" if code else text
+    debug = value.get("debugInfo")
+    if debug:
+        line += f"\n    {debug}"
+    return line or brief(value, 300)
 
 
 def _scrub(text: str, token: str) -> str:

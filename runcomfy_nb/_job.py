@@ -1,6 +1,7 @@
-"""`Job`: one request's state machine, polled on the background loop; waiting, awaiting, cancelling.
+"""`Job`: one request's state, and waiting, awaiting and cancelling it.
 
-All state changes happen on the loop thread and are announced to listeners (the widgets) there.
+The runner (`_runner.py`) drives a Job on the background loop; every state change happens there and is
+announced to listeners (the widgets, which attach themselves from above: see `_hooks.py`).
 Interrupt policy (DESIGN.md): interrupting a wait or an await cancels the job if it is still queued, and
 otherwise detaches: the job keeps being polled in the background, stays in the journal and can be re-attached.
 """
@@ -12,45 +13,43 @@ import concurrent.futures
 import contextlib
 import logging
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _hooks
 from ._http import normalise_status
-from ._loop import get_loop, run_coro
-from ._outputs import Output, parse_outputs
-from ._polling import DENSE, SPARSE, PollSchedule
-from .config import settings
-from .errors import (
-    AuthError,
-    JobCancelledError,
-    JobFailedError,
-    JobTimeoutError,
-    NotFoundError,
-    RunComfyError,
-    SubmitUncertainError,
-)
+from ._loop import run_coro, spawn
+from ._outputs import Output, output_from_dict
+from .errors import JobCancelledError, JobFailedError, JobTimeoutError, RunComfyError, SubmitUncertainError
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._http import Transport
+    from ._journal import Journal
+    from ._polling import RunTimes
 
 log = logging.getLogger("runcomfy_nb")
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 CANCELLABLE = frozenset({"submitting", "in_queue"})
-GIVE_UP_AFTER = 600.0  # seconds of nothing but transport/server errors before a poll loop gives up
 INTERRUPT_BUDGET = 0.4  # an interrupted wait returns within this (DESIGN.md: interrupts are handled promptly)
+_JOURNALED = ("status", "queue_position", "error", "started_at", "finished_at", "submitted_at", "request_id")
 Listener = Callable[["Job"], None]
 
 
 class Job:
-    """A submitted (or re-attached) request. Create with `Client.submit`, `Client.start` or `rc.attach`."""
+    """A submitted (or re-attached) request. Made by `Client.submit`, `Client.start` or `rc.attach`.
 
-    def __init__(self, client: Client, model_id: str, inputs: dict[str, Any], *, local_id: str | None = None,
-                 request_id: str | None = None, status: str = "submitting") -> None:
-        self.client = client
+    Its collaborators are narrow: the transport it is polled through, the journal it is recorded in and the
+    run-time store its poll schedule learns from.
+    """
+
+    def __init__(self, model_id: str, inputs: dict[str, Any], *, transport: Transport, journal: Journal,
+                 run_times: RunTimes, local_id: str | None = None, request_id: str | None = None,
+                 status: str = "submitting") -> None:
         self.model_id = model_id
         self.inputs = inputs
         self.local_id = local_id or uuid.uuid4().hex
@@ -66,44 +65,81 @@ class Job:
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.status_requests = 0
+        self.transport = transport
+        self.journal = journal
+        self.run_times = run_times
         self._last_running_seen: float | None = None  # for learning run times without our own polling lag
         self._end_seen: float | None = None
         self._listeners: list[Listener] = []
         self._accepted: concurrent.futures.Future[str] = concurrent.futures.Future()
         self._done: concurrent.futures.Future[list[Output]] = concurrent.futures.Future()
-        self._poll_task: asyncio.Task[None] | None = None
-        self._wake: asyncio.Event | None = None
-        self.view: Any = None  # the JobView, made on first display
+        # One done-callback for the job's whole life; each `await job` adds and removes its own waker here.
+        self._waiters: set[Callable[[], None]] = set()
+        self._waiters_lock = threading.Lock()
+        self._done.add_done_callback(self._wake_waiters)
+        self._wake: asyncio.Event | None = None  # set by the runner: a state change worth polling at once
         self._saved_before: dict[str, Path] = {}  # url -> local copy, from the journal (re-attached jobs)
+        self._task: concurrent.futures.Future[None] | None = None  # the runner's task (kept by _loop too)
+
+    @classmethod
+    def from_journal(cls, row: dict[str, Any], *, transport: Transport, journal: Journal, run_times: RunTimes,
+                     model_id: str | None = None) -> Job:
+        """A Job rebuilt from its journal row (after a restart, or from another process); nothing is sent.
+
+        A finished job comes back with its outputs, local copies and timestamps (its URLs may have expired). A job
+        whose submit never got a request_id (uncertain: it may exist and be billed; or refused) comes back ended,
+        with the error it ended with: there is nothing to poll. Otherwise `needs_polling()` is True.
+        """
+        request_id = row.get("request_id")
+        status = row.get("status") or "in_queue"
+        job = cls(model_id or row.get("model_id") or "unknown", row.get("inputs") or {}, transport=transport,
+                  journal=journal, run_times=run_times, local_id=row.get("local_id"), request_id=request_id,
+                  status=status if status in TERMINAL or status in ("in_queue", "in_progress") else "in_queue")
+        job.created_at = row.get("created_at") or job.created_at
+        job.submitted_at, job.started_at = row.get("submitted_at"), row.get("started_at")
+        job.queue_position = row.get("queue_position")
+        outputs = [output_from_dict(item, request_id or "", transport) for item in row.get("outputs") or []
+                   if isinstance(item, dict) and item.get("url")]
+        job._saved_before = {o.url: o.saved_path for o in outputs if o.saved_path is not None}
+        if not request_id:  # submitting / uncertain / rejected: never accepted as far as anyone knows
+            message = row.get("error") or "The submit never got an answer; the job may exist."
+            error: BaseException = SubmitUncertainError(message) if status != "rejected" else RunComfyError(message)
+            job.status, job.error, job.finished_at = "failed", message, row.get("finished_at")
+            job._accepted.set_exception(error)
+            job._done.set_exception(error)
+            return job
+        job._accepted.set_result(request_id)
+        if status == "completed" and outputs:
+            job._restore("completed", outputs=outputs, finished_at=row.get("finished_at"))
+        elif status in ("failed", "cancelled"):
+            job._restore(status, error=row.get("error"), finished_at=row.get("finished_at"))
+        elif status == "completed":  # no outputs on record: fetch the result again
+            job.status = "in_progress"
+        return job
 
     # --- reading -------------------------------------------------------------------------------------------
 
     @property
     def simulator(self) -> bool:
-        return self.client.endpoint.simulator
+        """True when this job runs on the offline simulator (every view of it says so)."""
+        return self.transport.endpoint.simulator
 
     @property
     def base_url(self) -> str:
-        return self.client.endpoint.base_url
+        """The API endpoint this job was submitted to."""
+        return self.transport.endpoint.base_url
 
     @property
     def cancellable(self) -> bool:
+        """Whether a cancel may still work (queued or being submitted, and not refused already)."""
         return self.status in CANCELLABLE and not self.cancel_note
 
-    def run_time_estimate(self) -> float | None:
-        """Seconds the run took on the server, estimated between the last poll that saw it running and the
-        first that saw it end (finished_at - started_at would add our polling lag, and the schedule would learn
-        an ever later end)."""
-        if self.started_at is None or self._end_seen is None:
-            return None
-        gap = self._end_seen - (self._last_running_seen or self.started_at)
-        if gap <= SPARSE * 1.5:  # close polls bracket the end: take the middle
-            end = self._end_seen - gap / 2
-        else:  # one long sleep overshot the end by an unknown amount: aim a little earlier next time
-            end = self._end_seen - min(0.05 * (self._end_seen - self.started_at), 1.0)
-        return max(end - self.started_at, 0.0)
+    def needs_polling(self) -> bool:
+        """True while the job has a request_id and has not ended here (a re-attached job starts polling)."""
+        return self.request_id is not None and not self._done.done()
 
     def done(self) -> bool:
+        """True once the job ended (completed, failed, cancelled) or stopped being followed."""
         return self._done.done()
 
     def __repr__(self) -> str:
@@ -113,20 +149,16 @@ class Job:
         return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{where}>"
 
     def _ipython_display_(self) -> None:
-        """In a notebook: the live JobView, plus a static copy that stays in the saved file."""
-        from IPython import get_ipython
+        """In a notebook: the live JobView plus a static copy (attached by the presentation layer)."""
+        presenter = _hooks.get_presenter()
+        if presenter is None:
+            print(repr(self))
+        else:
+            presenter.display_job(self)
 
-        shell = get_ipython()
-        if shell is not None and getattr(self, "_suppress_display_at", None) == shell.execution_count:
-            return  # the magic already displayed it (or `;` hid it) in this very cell
-        from .widgets import show
-
-        show(self)._ipython_display_()
-
-    def _repr_html_(self) -> str:
-        from ._render import job_html
-
-        return job_html(self)
+    def _repr_html_(self) -> str | None:
+        presenter = _hooks.get_presenter()
+        return presenter.job_html(self) if presenter is not None else None
 
     def on_change(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(job)` on the loop thread after every state change; returns an unsubscribe."""
@@ -170,11 +202,12 @@ class Job:
         loop = asyncio.get_running_loop()
         woken = loop.create_future()
 
-        def wake(_: object) -> None:
+        def wake() -> None:
             with contextlib.suppress(RuntimeError):  # that loop may be closed by now
                 loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
 
-        self._done.add_done_callback(wake)
+        with self._waiters_lock:
+            self._waiters.add(wake)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while not self._done.done():
@@ -186,7 +219,16 @@ class Job:
         except (asyncio.CancelledError, KeyboardInterrupt):
             self._interrupted()
             raise
+        finally:
+            with self._waiters_lock:
+                self._waiters.discard(wake)
         return self._final()
+
+    def _wake_waiters(self, _future: object) -> None:
+        with self._waiters_lock:
+            waiters = list(self._waiters)
+        for wake in waiters:
+            wake()
 
     def _timeout(self, timeout: float | None) -> JobTimeoutError:
         return JobTimeoutError(f"Waited {timeout} s; the job is still {self.status} and keeps running — wait again, "
@@ -227,17 +269,18 @@ class Job:
         return run_coro(self.cancel_async()).result(timeout)
 
     async def cancel_async(self) -> bool:
+        """`cancel()` for async code (runs on any loop; the request goes out on the background loop's pool)."""
         if self.status in TERMINAL:
             return False
         if self.request_id is None:
             await asyncio.wrap_future(self._accepted)
         assert self.request_id is not None
-        outcome = await self.client.api.cancel(self.request_id)
+        outcome = await self.transport.cancel(self.request_id)
         if outcome == "not_cancellable" and not self._done.done():
             # A retried cancel whose first attempt did reach the server (its answer was lost) is told
             # "not_cancellable" about the job it just cancelled: ask the API what the job is now.
             with contextlib.suppress(RunComfyError):
-                if normalise_status((await self.client.api.status(self.request_id)).get("status")) == "cancelled":
+                if normalise_status((await self.transport.status(self.request_id)).get("status")) == "cancelled":
                     outcome = "cancelled"
         if outcome == "cancelled":
             self._finish("cancelled")
@@ -248,16 +291,16 @@ class Job:
         return False
 
     def cancel_in_background(self) -> None:
-        """For a widget's cancel button: runs on the loop, errors end up in the job's warnings."""
+        """For a widget's cancel button: runs on the loop (kept until it ends); errors become the cancel note."""
         async def go() -> None:
             try:
                 await self.cancel_async()
             except Exception as error:
                 self._set(cancel_note=f"cancel failed: {error}")
 
-        get_loop().call_soon_threadsafe(lambda: asyncio.ensure_future(go()))
+        spawn(go(), owner=self.transport)
 
-    # --- the loop-thread side ------------------------------------------------------------------------------
+    # --- state changes (the loop thread; the runner calls these) -------------------------------------------
 
     def _set(self, **changes: Any) -> None:
         changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
@@ -265,26 +308,35 @@ class Job:
             return
         for key, value in changed.items():
             setattr(self, key, value)
-        journal_fields = {k: v for k, v in changed.items()
-                          if k in ("status", "queue_position", "error", "started_at", "finished_at", "submitted_at",
-                                   "request_id")}
+        journal_fields = {k: v for k, v in changed.items() if k in _JOURNALED}
         if "outputs" in changed:
             journal_fields["outputs"] = [o.to_dict() for o in self.outputs]
             journal_fields["saved"] = [str(o.saved_path) for o in self.outputs if o.saved_path]
         if journal_fields:
-            try:
-                self.client.journal.update(self.local_id, **journal_fields)
-            except Exception as error:  # a full disk must not kill the poll loop; say so
-                log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id, error)
+            self._record(**journal_fields)
         for listener in list(self._listeners):
             try:
                 listener(self)
             except Exception:
                 log.exception("runcomfy_nb: a job listener failed")
 
+    def _record(self, **fields: Any) -> None:
+        """Write to the journal; a failing journal (a full disk) is logged, never allowed to stop the job."""
+        try:
+            self.journal.update(self.local_id, **fields)
+        except Exception as error:
+            log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id or self.local_id, error)
+
     def _poke(self) -> None:
         if self._wake is not None:
             self._wake.set()
+
+    def _restore(self, status: str, *, outputs: list[Output] | None = None, error: str | None = None,
+                 finished_at: float | None = None) -> None:
+        """End a job rebuilt from the journal as it ended then, without writing the journal again."""
+        self.status, self.queue_position, self.finished_at = status, None, finished_at
+        self.outputs, self.error = outputs or [], error
+        self._resolve(status, error, None)
 
     def _finish(self, status: str, *, outputs: list[Output] | None = None, error: str | None = None,
                 exception: BaseException | None = None, finished_at: float | None = None) -> None:
@@ -299,197 +351,27 @@ class Job:
         if status == "completed" and self.started_at is None:
             changes["started_at"] = self.submitted_at or now
         self._set(**changes)
+        self._resolve(status, error, exception)
+        self._poke()
+
+    def _resolve(self, status: str, error: str | None, exception: BaseException | None) -> None:
         if exception is None and status == "failed":
             exception = JobFailedError(f"The job failed: {error or 'no error message'}",
                                        request_id=self.request_id or self.local_id, error=error)
         elif exception is None and status == "cancelled":
             exception = JobCancelledError("The job was cancelled", request_id=self.request_id or self.local_id)
+        if self._done.done():
+            return
         if exception is not None:
             self._done.set_exception(exception)
         else:
             self._done.set_result(self.outputs)
-        self._poke()
 
-    async def _autosave(self, outputs: list[Output]) -> None:
-        """Keep a local copy of every output (settings.autosave_dir) before the job is reported completed, so
-        that `read()` still works once the URLs expire. Downloads run on this loop, concurrently and without a
-        thread per job; only the file writes go to the loop's default executor."""
-        folder = settings.autosave_dir
-        if not folder:
-            return
-        target = Path(folder).expanduser().resolve()
-
-        async def save(output: Output) -> None:
-            if output.saved_path is not None and output.saved_path.exists():
-                return  # kept already (a re-attached job)
-            try:
-                if output.url.startswith("data:"):
-                    data = output.read()
-                else:
-                    response = await self.client.api.download(output.url)
-                    if not response.is_success:
-                        raise RunComfyError(f"HTTP {response.status_code} from its URL")
-                    data = response.content
-                path = (target / output.name).resolve()
-                if path.parent != target:  # output names are sanitised already; belt and braces
-                    raise ValueError(f"refusing to write outside {target}: {output.name!r}")
-
-                def write() -> None:
-                    target.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(data)
-
-                await asyncio.get_running_loop().run_in_executor(None, write)
-                output.saved_path = path
-            except Exception as error:
-                message = f"auto-save of {output.name} failed: {error}"
-                self.warnings.append(message)
-                log.warning("runcomfy_nb: %s (request_id=%s)", message, self.request_id)
-
-        await asyncio.gather(*(save(output) for output in outputs))
-
-    async def _submit(self, inputs: dict[str, Any]) -> None:
-        """POST, then start polling. Runs on the loop thread."""
-        try:
-            answer = await self.client.api.submit(self.model_id, inputs)
-        except BaseException as error:
-            self._set(status="failed", error=str(error), finished_at=time.time())
-            # On record either way: "uncertain" may have created (and billed) a job, "rejected" did not.
-            self.client.journal.update(self.local_id, error=str(error),
-                                       status="uncertain" if isinstance(error, SubmitUncertainError) else "rejected")
-            if not self._accepted.done():
-                self._accepted.set_exception(error)
-            if not self._done.done():
-                self._done.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
-            return
-        request_id = answer["request_id"]
-        self._set(request_id=request_id, status="in_queue", submitted_at=time.time())
-        self._accepted.set_result(request_id)
-        await self._poll()
-
-    def start_polling(self) -> None:
-        """For a re-attached job: poll on the loop thread."""
-        async def go() -> None:
-            await self._poll()
-
-        get_loop().call_soon_threadsafe(lambda: asyncio.ensure_future(go()))
-
-    async def _poll(self) -> None:
-        assert self.request_id is not None
-        self._wake = asyncio.Event()
-        schedule = PollSchedule.from_history(self.client.run_times(self.model_id))
-        failing_since: float | None = None
-        not_found = 0
-        warned_unknown = False
-        while not self._done.done():
-            now = time.time()
-            since_started = now - self.started_at if self.started_at else None
-            delay = schedule.next_delay(self.status, now - (self.submitted_at or self.created_at), since_started)
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            if self._done.done():
-                return
-            try:
-                self.status_requests += 1
-                info = await self.client.api.status(self.request_id)
-                failing_since, not_found = None, 0
-            except AuthError as error:
-                self._finish("failed", error=f"Polling stopped: {error}", exception=error)
-                return
-            except NotFoundError as error:
-                not_found += 1
-                if not_found >= 3:
-                    self._finish("failed", error=f"The API no longer knows this request: {error}", exception=error)
-                    return
-                continue
-            except Exception as error:  # transient or unexpected: polling must never stop silently
-                failing_since = failing_since or time.time()
-                if time.time() - failing_since > GIVE_UP_AFTER:
-                    self._finish("failed", error=f"Lost contact with the API for {GIVE_UP_AFTER:.0f} s: {error}",
-                                 exception=error)
-                    return
-                log.warning("runcomfy_nb: status poll failed, will retry: %s", error)
-                continue
-            status = normalise_status(info.get("status"))
-            if status == "in_queue":
-                position = info.get("queue_position")
-                self._set(status="in_queue", queue_position=position if isinstance(position, int) else None)
-            elif status == "in_progress":
-                self._last_running_seen = time.time()
-                self._set(status="in_progress", queue_position=None,
-                          started_at=self.started_at or time.time())
-            elif status in TERMINAL:
-                self._end_seen = time.time()
-                if status == "cancelled":
-                    self._finish("cancelled")
-                    return
-                await self._fetch_result()
-                return
-            elif not warned_unknown:
-                warned_unknown = True
-                message = f"unknown status {info.get('status')!r} from the API; still polling"
-                self.warnings.append(message)
-                log.warning("runcomfy_nb: %s (request_id=%s)", message, self.request_id)
-
-    async def _fetch_result(self) -> None:
-        """After /status said it ended: /result until it has a final answer."""
-        assert self.request_id is not None
-        delay = DENSE
-        failing_since: float | None = None
-        while not self._done.done():
-            try:
-                body = await self.client.api.result(self.request_id)
-                failing_since = None
-            except (AuthError, NotFoundError) as error:
-                self._finish("failed", error=str(error), exception=error)
-                return
-            except Exception as error:  # transient or unexpected: polling must never stop silently
-                failing_since = failing_since or time.time()
-                if time.time() - failing_since > GIVE_UP_AFTER:
-                    self._finish("failed", error=f"Could not fetch the result: {error}", exception=error)
-                    return
-                await asyncio.sleep(delay)
-                delay = min(SPARSE, delay * 1.5)
-                continue
-            status = normalise_status(body.get("status"))
-            if status == "completed":
-                outputs = parse_outputs(body.get("output"), self.request_id, self.client)
-                for output in outputs:  # copies kept before a restart (the journal) still count
-                    output.saved_path = self._saved_before.get(output.url)
-                await self._autosave(outputs)
-                self._finish("completed", outputs=outputs)
-                self.client.learn_run_time(self.model_id, self)
-                return
-            if status == "failed":
-                self._finish("failed", error=format_error(body.get("error")))
-                return
-            if status == "cancelled":
-                self._finish("cancelled")
-                return
-            await asyncio.sleep(delay)  # the result lags the status: ask again
-            delay = min(SPARSE, delay * 1.5)
-
-
-def format_error(error: Any) -> str:
-    """The API's `error` field (a string, an object or a list of {errorCode, error, debugInfo}), readable."""
-    if error is None or error == "":
-        return "The job failed (the API gave no reason)."
-    if isinstance(error, str):
-        return error
-    items = error if isinstance(error, list) else [error]
-    lines = []
-    for item in items:
-        if isinstance(item, dict):
-            code = item.get("errorCode") or item.get("error_code") or item.get("code")
-            text = item.get("error") or item.get("message") or item.get("error_message") or ""
-            debug = item.get("debugInfo") or item.get("detail")
-            line = f"[{code}] {text}" if code else str(text or item)
-            if debug:
-                line += f"\n    {debug}"
-            lines.append(line)
-        else:
-            lines.append(str(item))
-    return "\n".join(lines)
-
+    def _stop_following(self, reason: str) -> None:
+        """The client was closed: this process stops polling; the job itself goes on (and can be re-attached)."""
+        if not self._done.done():
+            self._done.set_exception(RunComfyError(
+                f"No longer followed: {reason}. The job keeps running; rc.attach({self.request_id!r}) picks it up "
+                "again.", request_id=self.request_id))
+        if not self._accepted.done():
+            self._accepted.set_exception(RunComfyError(f"The submit was abandoned: {reason}"))

@@ -113,13 +113,16 @@ def resolve(token: str | Secret | None = None, base_url: str | None = None) -> E
     return Endpoint(base, secret, simulator=sim)
 
 
+SETTINGS_HELP = {
+    "autosave_dir": "Download every output here as soon as its job completes (results expire).",
+    "save_dir": "Where the widget's Save button and Output.save() write by default.",
+    "validate": "Validate inputs against the model's schema before sending.",
+}
+
+
 @dataclass
 class Settings:
-    """User settings (also `%config RunComfyMagics.*` in a notebook).
-
-    autosave_dir: when set, every output is downloaded there as soon as its job completes (results expire).
-    save_dir: where the widget's Save button and `Output.save()` write by default.
-    """
+    """User settings, in one place (`%config RunComfyMagics.*` in a notebook forwards here; see SETTINGS_HELP)."""
 
     autosave_dir: str | None = None
     save_dir: str = "runcomfy_outputs"

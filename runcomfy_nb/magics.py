@@ -11,7 +11,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import HTML, display
-from traitlets import Bool, Unicode, observe
+from traitlets import Bool, Unicode, default, observe
+
+from .config import SETTINGS_HELP, settings
+from .errors import brief
 
 SUBCOMMANDS = ("models", "form", "jobs", "attach", "cancel", "sim")
 _OPTIONS_WITH_VALUE = {"-o", "--out", "--timeout"}
@@ -42,7 +45,7 @@ def tokenize(line: str) -> list[Token]:
                 while end < n and line[end] != ch:
                     end += 2 if line[end] == "\\" and ch == '"' else 1
                 if end >= n:
-                    raise UsageError(f"Unclosed quote in: {_clip(line[i:])} — close it with {ch}")
+                    raise UsageError(f"Unclosed quote in: {brief(line[i:])} — close it with {ch}")
                 body = line[i + 1:end]
                 buf.append(_unescape(body) if ch == '"' and "\\" in body else body)
                 quoted = True
@@ -73,12 +76,8 @@ def _unescape(body: str) -> str:
     try:
         return json.loads(f'"{body}"')
     except json.JSONDecodeError as error:
-        raise UsageError(f"Bad escape in the quoted value {_clip(body)}: {error.msg} (use \\\\ for a backslash)") from None
+        raise UsageError(f"Bad escape in the quoted value {brief(body)}: {error.msg} (use \\\\ for a backslash)") from None
 
-
-def _clip(text: str, limit: int = 80) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def convert(raw: str, quoted: bool, field_type: str | None) -> Any:
@@ -97,9 +96,9 @@ def convert(raw: str, quoted: bool, field_type: str | None) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
-            raise UsageError(f"Invalid JSON value {_clip(text)}: {error.msg} at column {error.colno}") from None
+            raise UsageError(f"Invalid JSON value {brief(text)}: {error.msg} at column {error.colno}") from None
         except RecursionError:
-            raise UsageError(f"Invalid JSON value {_clip(text)}: nested too deeply") from None
+            raise UsageError(f"Invalid JSON value {brief(text)}: nested too deeply") from None
     for kind in (int, float):
         try:
             return kind(text)
@@ -109,7 +108,7 @@ def convert(raw: str, quoted: bool, field_type: str | None) -> Any:
 
 
 def _field_types(model_id: str) -> dict[str, str]:
-    from . import _client as api
+    from . import _shortcuts as api
     from .schemas import normalise
 
     raw = api.schema(model_id)
@@ -123,11 +122,11 @@ def parse_pairs(tokens: list[Token], types: dict[str, str], namespace: dict[str,
     for token in tokens:
         key, sep, value = token.partition("=")
         if not sep or not key:
-            raise UsageError(f"Expected key=value, got {_clip(str(token))}. Quote values with spaces: prompt=\"a red fox\"")
+            raise UsageError(f"Expected key=value, got {brief(str(token))}. Quote values with spaces: prompt=\"a red fox\"")
         if value.startswith("@") and not token.quoted:
             name = value[1:]
             if name not in namespace:
-                raise UsageError(f"{key[:40]}=@{name[:40]}: no variable named {_clip(name)} in the notebook")
+                raise UsageError(f"{key[:40]}=@{name[:40]}: no variable named {brief(name)} in the notebook")
             inputs[key] = namespace[name]
         else:
             inputs[key] = convert(value, token.quoted, types.get(key))
@@ -159,7 +158,7 @@ def parse_body(body: str, types: dict[str, str]) -> dict[str, Any]:
         elif current is not None:
             inputs[current].append(line)
         elif line.strip() and not line.strip().startswith("#"):
-            raise UsageError(f"Expected `key: value` on the first line, got {_clip(line)}")
+            raise UsageError(f"Expected `key: value` on the first line, got {brief(line)}")
     return {k: convert("\n".join(v).strip(), False, types.get(k)) for k, v in inputs.items()}
 
 
@@ -167,14 +166,25 @@ def parse_body(body: str, types: dict[str, str]) -> dict[str, Any]:
 class RunComfyMagics(Magics):
     """%runcomfy — run RunComfy models from a notebook. Settings: `%config RunComfyMagics.autosave_dir = "out"`."""
 
-    autosave_dir = Unicode(None, allow_none=True, help="Download every output here as soon as its job completes.").tag(config=True)
-    save_dir = Unicode("runcomfy_outputs", help="Where the Save button and Output.save() write.").tag(config=True)
-    validate = Bool(True, help="Validate inputs against the model's schema before sending.").tag(config=True)
+    # %config traits that forward to runcomfy_nb.settings (the one place settings live) and start from it
+    autosave_dir = Unicode(None, allow_none=True, help=SETTINGS_HELP["autosave_dir"]).tag(config=True)
+    save_dir = Unicode(help=SETTINGS_HELP["save_dir"]).tag(config=True)
+    validate = Bool(help=SETTINGS_HELP["validate"]).tag(config=True)
+
+    @default("autosave_dir")
+    def _autosave_dir(self) -> str | None:
+        return settings.autosave_dir
+
+    @default("save_dir")
+    def _save_dir(self) -> str:
+        return settings.save_dir
+
+    @default("validate")
+    def _validate(self) -> bool:
+        return settings.validate
 
     @observe("autosave_dir", "save_dir", "validate")
     def _to_settings(self, change: dict[str, Any]) -> None:
-        from .config import settings
-
         setattr(settings, change["name"], change["new"])
 
     @magic_arguments()
@@ -212,7 +222,7 @@ class RunComfyMagics(Magics):
                 raise UsageError(f"%%runcomfy {target} takes no cell body; use the line magic %runcomfy {target}")
             return self._subcommand(target, [str(t) for t in rest], quiet)
         if "/" not in target:
-            raise UsageError(f"{_clip(target)} is neither a model id (owner/model/…) nor a subcommand "
+            raise UsageError(f"{brief(target)} is neither a model id (owner/model/…) nor a subcommand "
                              f"({', '.join(SUBCOMMANDS)})")
         return self._run_model(target, rest, cell, args, quiet)
 
@@ -234,23 +244,25 @@ class RunComfyMagics(Magics):
         return options, positionals
 
     def _run_model(self, model_id: str, tokens: list[Token], cell: str | None, args: Any, quiet: bool) -> Any:
-        from . import _client as api
+        from ._client import default_client
+        from .widgets import shown_in_this_cell
 
         types = _field_types(model_id)
         inputs = parse_body(cell, types) if cell is not None else {}
         inputs.update(parse_pairs(tokens, types, self.shell.user_ns if self.shell else {}))
-        job = api.default_client().submit(model_id, inputs, validate=False if args.no_validate else None)
+        job = default_client().submit(model_id, inputs, validate=False if args.no_validate else None)
         if args.out:
             self.shell.user_ns[args.out] = job
         if not quiet:
             display(job)
-        job._suppress_display_at = self.shell.execution_count if self.shell else None  # type: ignore[attr-defined]
+        shown_in_this_cell(job)
         if args.wait:
             job.wait(args.timeout)
         return job
 
     def _subcommand(self, name: str, rest: list[str], quiet: bool) -> Any:
-        from . import _client as api
+        from . import _shortcuts as api
+        from .widgets import shown_in_this_cell
 
         if name == "models":
             models = api.models(rest[0] if rest else None)
@@ -277,7 +289,7 @@ class RunComfyMagics(Magics):
             job = api.attach(rest[0])
             if not quiet:
                 display(job)
-            job._suppress_display_at = self.shell.execution_count if self.shell else None  # type: ignore[attr-defined]
+            shown_in_this_cell(job)
             return job
         if name == "cancel":
             job = api.attach(rest[0])

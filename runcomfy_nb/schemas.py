@@ -48,11 +48,19 @@ def shipped_models() -> list[dict[str, Any]]:
 
 
 def shipped_entry(model_id: str) -> dict[str, Any] | None:
+    """The shipped catalog entry of a model (a deep copy), or None."""
     entry = _shipped().get(model_id)
     return copy.deepcopy(entry) if entry else None
 
 
+def display_name(model_id: str) -> str:
+    """The model's human name from the shipped catalog, else its id."""
+    entry = _shipped().get(model_id)
+    return str(entry.get("display_name") or model_id) if entry else model_id
+
+
 def shipped_schema(model_id: str) -> dict[str, Any] | None:
+    """The shipped input schema of a model (a deep copy), or None."""
     entry = _shipped().get(model_id)
     return copy.deepcopy(entry["input_schema"]) if entry else None
 
@@ -158,11 +166,28 @@ def _properties(raw: Any) -> dict[str, Any]:
     return {k: v for k, v in props.items() if isinstance(k, str)} if isinstance(props, dict) else {}
 
 
+# raw schema's id -> (that raw schema, its normalised copy): a client's cached schema is normalised once, not on
+# every check (a magic's submit asked 3-4 times). The raw dict is kept so its id cannot be reused meanwhile.
+_NORMALISED: dict[int, tuple[Any, dict[str, Any]]] = {}
+_NORMALISED_KEPT = 64
+
+
 def normalise(raw: dict[str, Any]) -> dict[str, Any]:
-    """A standard JSON Schema (draft 2020-12) equivalent of a RunComfy input schema.
+    """A standard JSON Schema (draft 2020-12) equivalent of a RunComfy input schema (do not modify it).
 
     Also the gate for schemas that came over the network: anything malformed is dropped, never raised.
     """
+    hit = _NORMALISED.get(id(raw))
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    schema = _normalise(raw)
+    if len(_NORMALISED) >= _NORMALISED_KEPT:
+        _NORMALISED.pop(next(iter(_NORMALISED)), None)
+    _NORMALISED[id(raw)] = (raw, schema)
+    return schema
+
+
+def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     schema = _normalise_property({k: v for k, v in raw.items() if k not in ("properties", "type")})
     schema["type"] = "object"

@@ -1,16 +1,21 @@
 """anywidget front ends: `JobView` (one live job) and `ModelForm` (a schema-generated form with its history).
 
-No HTTP here: widgets read Jobs and call the public API. Trait writes for job state happen on the loop thread
-(job listeners); front-end messages are handed to the loop or a worker thread, never handled by blocking.
+No HTTP here: widgets read Jobs and call the client. One writer thread for traits: the background loop's.
+Job listeners already run there; writes that start on the kernel thread (a form's submit, load, reset, its
+validation) are handed to the loop and waited for (`_on_loop`). Jobs and widgets do not hold each other's
+state: the views live in a weak map keyed by job, form messages name a run by the job's local id.
 The traits and messages are the contract with js/ (docs/widgets.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextvars
 import copy
 import functools
-import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +24,41 @@ import traitlets
 from IPython.display import HTML, DisplayHandle, display
 
 from . import schemas
-from ._client import Client, default_client
+from ._client import Client, client_of, default_client
 from ._job import TERMINAL, Job
+from ._loop import get_loop, in_loop_thread, spawn
 from ._render import inputs_summary, job_html, static_copy
 from .config import settings
 
 STATIC = Path(__file__).parent / "static"
+_views: weakref.WeakKeyDictionary[Job, JobView] = weakref.WeakKeyDictionary()  # a job's live view, made once
+_shown_in: weakref.WeakKeyDictionary[Job, int] = weakref.WeakKeyDictionary()  # job -> cell that displayed it
+
+
+def _on_loop(write: Callable[[], Any]) -> None:
+    """Run a trait write on the loop thread (the widgets' one writer) and wait for it: callers see it done."""
+    if in_loop_thread():
+        write()
+        return
+    done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            write()
+            done.set_result(None)
+        except BaseException as error:
+            done.set_exception(error)
+
+    get_loop().call_soon_threadsafe(run)
+    done.result(timeout=60)
 
 
 def _ms(seconds: float | None) -> float | None:
     return seconds * 1000.0 if seconds else None
 
 
-def _labels(model_id: str, client: Client) -> dict[str, str]:
-    raw = client.schema(model_id) or {}
+def _labels(model_id: str, client: Client | None) -> dict[str, str]:
+    raw = (client.schema(model_id) if client is not None else schemas.shipped_schema(model_id)) or {}
     return {f["key"]: f["label"] for f in schemas.describe_fields(raw)} if raw else {}
 
 
@@ -97,6 +123,8 @@ class _Persisted(anywidget.AnyWidget):
 
 
 class JobView(_Persisted):
+    """The live view of one job: status, queue position, elapsed time, outputs, Cancel and Save."""
+
     _esm = STATIC / "jobview.js"
     _css = STATIC / "widgets.css"
 
@@ -118,16 +146,16 @@ class JobView(_Persisted):
     notice = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, job: Job, **kwargs: Any) -> None:
-        labels = _labels(job.model_id, job.client)
+        labels = _labels(job.model_id, client_of(job))
         state = job_state(job, labels)
         state.pop("local_id")
         # The comm opens with the job's real state, not the traits' defaults.
-        super().__init__(model_key=job.model_id, display_name=job.client.display_name(job.model_id),
+        super().__init__(model_key=job.model_id, display_name=schemas.display_name(job.model_id),
                          simulator=job.simulator, **state, **kwargs)
-        self.job = job
+        self.job = job  # the job this view shows (and cancels, saves); the job does not know its views
         self._labels = labels
         job.on_change(self._on_job_change)
-        self._sync(job)  # anything that changed while the comm was opening
+        _on_loop(lambda: self._sync(job))  # anything that changed while the comm was opening
         self.on_msg(self._on_front_end_message)
 
     def _sync(self, job: Job) -> None:
@@ -151,16 +179,20 @@ class JobView(_Persisted):
         if kind == "cancel":
             self.job.cancel_in_background()
         elif kind == "save":
-            threading.Thread(target=self._save, daemon=True).start()
+            spawn(self._save(), owner=self.job.transport)
 
-    def _save(self) -> None:
+    async def _save(self) -> None:
+        # The downloads block (Output.save), so they run in the loop's executor; the notice is written here.
         try:
-            self.notice = _save_outputs(self.job)
+            notice = await asyncio.get_running_loop().run_in_executor(None, _save_outputs, self.job)
         except Exception as error:
-            self.notice = f"Save failed: {error}"
+            notice = f"Save failed: {error}"
+        self.notice = notice
 
 
 class ModelForm(_Persisted):
+    """A form generated from a model's schema; each submit adds a live run to its history (newest first)."""
+
     _esm = STATIC / "form.js"
     _css = STATIC / "widgets.css"
 
@@ -180,12 +212,11 @@ class ModelForm(_Persisted):
         fields = schemas.describe_fields(raw) if raw else []
         self._defaults = schemas.apply_defaults(raw, {}) if raw else {}
         super().__init__(model_key=model_id, display_name=self.client.display_name(model_id),
-                         simulator=self.client.simulator, fields=fields)
-        self.jobs: list[Job] = []
+                         simulator=self.client.simulator, fields=fields, values={**self._defaults, **initial})
+        self.jobs: list[Job] = []  # newest first; changed on the loop thread
         self._labels = {f["key"]: f["label"] for f in fields}
-        self._lock = threading.Lock()
         self.observe(self._validate, names="values")
-        self.values = {**self._defaults, **initial}
+        self._validate()
         self.on_msg(self._on_front_end_message)
 
     def __repr__(self) -> str:
@@ -201,39 +232,52 @@ class ModelForm(_Persisted):
                 or k in {f["key"] for f in self.fields if f.get("required")}}
 
     def _validate(self, _change: Any = None) -> None:
-        self.errors = self.client.field_errors(self.model_key, self._clean_values())
+        errors = self.client.field_errors(self.model_key, self._clean_values())
+        _on_loop(lambda: setattr(self, "errors", errors))
 
     def submit(self) -> Job | None:
         """Submit the current values (what the Submit button does); None if they are invalid."""
         self._validate()
         if self.errors:
             return None
-        self.busy = True
+        _on_loop(lambda: setattr(self, "busy", True))
         try:
             job = self.client.start(self.model_key, self._clean_values())
         except Exception as error:
-            self.errors = {**self.errors, "_form": str(error)}
+            message = str(error)
+            _on_loop(lambda: setattr(self, "errors", {**self.errors, "_form": message}))
             return None
         finally:
-            self.busy = False
-        with self._lock:
+            _on_loop(lambda: setattr(self, "busy", False))
+
+        def add() -> None:
             self.jobs.insert(0, job)
-        job.on_change(lambda _job: self._refresh_history())
-        self._refresh_history()
+            job.on_change(lambda _job: self._refresh_history())
+            self._refresh_history()
+
+        _on_loop(add)
         return job
 
-    def _refresh_history(self) -> None:
-        with self._lock:
-            history = [job_state(job, self._labels) for job in self.jobs]
-        self.history = history
+    def _refresh_history(self) -> None:  # on the loop thread
+        self.history = [job_state(job, self._labels) for job in self.jobs]
         self._refresh_fallback()
 
-    def load(self, index: int) -> None:
-        """Put a past run's inputs back into the form."""
-        self.values = {**self._defaults, **copy.deepcopy(self.jobs[index].inputs)}
+    def run(self, local_id: str) -> Job | None:
+        """The run in this form's history with that local id (what the front end's messages name)."""
+        return next((job for job in self.jobs if job.local_id == local_id), None)
+
+    def load(self, which: int | str | Job) -> None:
+        """Put a past run's inputs back into the form (the run, its local id, or its index, 0 = newest)."""
+        job = which if isinstance(which, Job) else self.run(which) if isinstance(which, str) else self.jobs[which]
+        if job is None:
+            return
+        values = {**self._defaults, **copy.deepcopy(job.inputs)}
+        _on_loop(lambda: setattr(self, "values", values))
 
     def reset(self) -> None:
-        self.values = dict(self._defaults)
+        """Back to the schema's defaults."""
+        values = dict(self._defaults)
+        _on_loop(lambda: setattr(self, "values", values))
 
     def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -241,16 +285,26 @@ class ModelForm(_Persisted):
             self.submit()
         elif kind == "reset":
             self.reset()
-        elif kind == "load" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self.jobs):
-            self.load(content["index"])
-        elif kind == "cancel":
-            for job in self.jobs:
-                if job.request_id == content.get("request_id"):
-                    job.cancel_in_background()
+        elif kind in ("load", "cancel"):
+            job = self._named_run(content)
+            if job is not None and kind == "load":
+                self.load(job)
+            elif job is not None:
+                job.cancel_in_background()
+
+    def _named_run(self, content: dict[str, Any]) -> Job | None:
+        """The run a message names: by local_id (stable, known while submitting); older front ends sent a
+        request_id (cancel) or a list index (load)."""
+        if isinstance(content.get("local_id"), str):
+            return self.run(content["local_id"])
+        jobs = list(self.jobs)
+        if content.get("request_id"):
+            return next((job for job in jobs if job.request_id == content["request_id"]), None)
+        index = content.get("index")
+        return jobs[index] if isinstance(index, int) and 0 <= index < len(jobs) else None
 
     def _fallback_html(self) -> str:
-        with self._lock:
-            cards = [job_html(job, self._labels) for job in self.jobs]
+        cards = [job_html(job, self._labels) for job in list(self.jobs)]
         return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet")
 
 
@@ -261,6 +315,31 @@ def form(model_id: str, client: Client | None = None, **initial: Any) -> ModelFo
 
 def show(job: Job) -> JobView:
     """The job's JobView (made once), for display."""
-    if job.view is None:
-        job.view = JobView(job)
-    return job.view
+    view = _views.get(job)
+    if view is None:
+        view = _views[job] = JobView(job)
+    return view
+
+
+def view_of(job: Job) -> JobView | None:
+    """The job's JobView if it was ever displayed."""
+    return _views.get(job)
+
+
+def shown_in_this_cell(job: Job) -> None:
+    """Say that the current cell displayed `job` already: the cell's result then does not show it again."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        _shown_in[job] = shell.execution_count
+
+
+def display_job(job: Job) -> None:
+    """The live JobView plus its static copy (what `job` shows in a notebook); once per cell."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and _shown_in.get(job) == shell.execution_count:
+        return  # the magic already displayed it (or `;` hid it) in this very cell
+    show(job)._ipython_display_()
