@@ -46,7 +46,7 @@ class Client:
         self.transport = Transport(self.endpoint, retry=retry, timeout=timeout)
         self._journal = journal
         self._schemas: dict[str, dict[str, Any] | None] = {}  # model_id -> raw schema, as the API answered
-        self._schema_misses: dict[str, float] = {}  # model_id -> monotonic time to ask the catalog again
+        self._schema_misses: dict[str, float] = {}  # model_id -> when (monotonic) the catalog last failed
         self._schema_lock = threading.Lock()
         self.run_times = RunTimes(lambda model_id: self.journal.run_times(model_id, self.endpoint.base_url))
         _owners[id(self.transport)] = self
@@ -76,8 +76,8 @@ class Client:
         with self._schema_lock:
             if model_id in self._schemas:
                 return self._schemas[model_id]
-            retry_at = self._schema_misses.get(model_id)
-        if retry_at is not None and time.monotonic() < retry_at:
+            failed_at = self._schema_misses.get(model_id)
+        if failed_at is not None and time.monotonic() - failed_at < self.schema_retry_after:
             return schemas.shipped_schema(model_id)
         found: dict[str, Any] | None = None
         answered = True
@@ -97,7 +97,7 @@ class Client:
                 self._schemas[model_id] = found
                 self._schema_misses.pop(model_id, None)
             else:
-                self._schema_misses[model_id] = time.monotonic() + self.schema_retry_after
+                self._schema_misses[model_id] = time.monotonic()
         return found
 
     def models(self, search: str | None = None) -> list[dict[str, Any]]:

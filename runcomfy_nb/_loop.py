@@ -60,11 +60,12 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     return run_coro(coro).result(timeout)
 
 
-def spawn(coro: Coroutine[Any, Any, T], owner: object) -> concurrent.futures.Future[T]:
+def spawn(coro: Coroutine[Any, Any, T], owner: object, name: str | None = None) -> concurrent.futures.Future[T]:
     """Run a coroutine as a task that is kept until it ends, on behalf of `owner` (see `cancel_owned`)."""
     async def kept() -> T:
         task = asyncio.current_task()
         assert task is not None
+        task.set_name(name or getattr(coro, "__qualname__", "runcomfy task"))
         with _kept_lock:
             _kept[task] = owner
         try:

@@ -302,9 +302,7 @@ def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> Input
                                 field=field, rule=rule, value=value)
 
 
-@cache
-def _cached_validator(raw_json: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(normalise(json.loads(raw_json)))
+_VALIDATORS: dict[str, jsonschema.Draft202012Validator] = {}  # raw schema as JSON -> its validator
 
 
 def _validator_for(raw: dict[str, Any]) -> jsonschema.Draft202012Validator:
@@ -312,7 +310,10 @@ def _validator_for(raw: dict[str, Any]) -> jsonschema.Draft202012Validator:
         key = json.dumps(raw, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):  # not JSON itself: validate without the cache
         return jsonschema.Draft202012Validator(normalise(raw))
-    return _cached_validator(key)
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        validator = _VALIDATORS[key] = jsonschema.Draft202012Validator(normalise(raw))
+    return validator
 
 
 def check_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknown: bool = False) -> list[InputValidationError]:
