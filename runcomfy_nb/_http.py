@@ -67,6 +67,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (0-based); a Retry-After wins, capped."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
@@ -97,6 +98,7 @@ class Counters:
     by_reason: dict[str, int] = field(default_factory=dict)
 
     def retried(self, reason: str) -> None:
+        """Count one retry and its reason (a status code or an exception name)."""
         self.retries += 1
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
 
@@ -126,6 +128,7 @@ class Transport:
 
     @property
     def http(self) -> httpx.AsyncClient:
+        """The httpx client (one pool), made on first use on the loop."""
         if self._http is None:
             self._http = httpx.AsyncClient(
                 base_url=self.endpoint.base_url,
@@ -173,6 +176,7 @@ class Transport:
         return body
 
     async def status(self, request_id: str) -> dict[str, Any]:
+        """The job's /status answer (status, queue_position); {} when it is not an object."""
         body = await self._request("GET", _request_path(request_id, "status"), request_id=request_id)
         return body if isinstance(body, dict) else {}
 
@@ -195,11 +199,13 @@ class Transport:
         return "cancelled" if outcome == "canceled" else outcome
 
     async def list_models(self, **params: Any) -> dict[str, Any]:
+        """The catalog page (`models` and paging) for the given query parameters."""
         query = {k: v for k, v in params.items() if v is not None}
         body = await self._request("GET", "/v1/models", params=query)
         return body if isinstance(body, dict) else {"models": []}
 
     async def get_model(self, model_id: str) -> dict[str, Any]:
+        """One model's catalog entry (with its input_schema when the API has one)."""
         body = await self._request("GET", "/v1/models/" + _model_path(model_id))
         return body if isinstance(body, dict) else {}
 

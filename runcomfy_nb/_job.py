@@ -79,7 +79,6 @@ class Job:
         self._done.add_done_callback(self._wake_waiters)
         self._wake: asyncio.Event | None = None  # set by the runner: a state change worth polling at once
         self._saved_before: dict[str, Path] = {}  # url -> local copy, from the journal (re-attached jobs)
-        self._task: concurrent.futures.Future[None] | None = None  # the runner's task (kept by _loop too)
 
     @classmethod
     def from_journal(cls, row: dict[str, Any], *, transport: Transport, journal: Journal, run_times: RunTimes,

@@ -77,14 +77,6 @@ def spawn(coro: Coroutine[Any, Any, T], owner: object, name: str | None = None) 
     return run_coro(kept())
 
 
-def call_in_loop(fn: Any, *args: Any) -> None:
-    """Run `fn(*args)` on the loop thread: at once when already there, else as soon as the loop gets to it."""
-    if in_loop_thread():
-        fn(*args)
-    else:
-        get_loop().call_soon_threadsafe(fn, *args)
-
-
 def live_tasks(owner: object | None = None) -> list[asyncio.Task[Any]]:
     """The kept tasks still running (of one owner, or all)."""
     with _kept_lock:

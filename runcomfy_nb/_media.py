@@ -34,6 +34,7 @@ _HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|script|iframe
 
 
 def sniff_mime(data: bytes) -> str | None:
+    """The media type the bytes' magic number says, or None."""
     if data[4:8] == b"ftyp":
         return "video/mp4"
     if data[:4] == b"RIFF":

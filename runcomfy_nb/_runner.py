@@ -31,12 +31,12 @@ GIVE_UP_AFTER = 600.0  # seconds of nothing but transport/server errors before a
 
 def start(job: Job, inputs: dict[str, Any]) -> None:
     """Submit `inputs` for `job`, then follow it to its end, in the background."""
-    job._task = spawn(_guarded(job, _submit_and_follow(job, inputs)), owner=job.transport, name=_name(job))
+    spawn(_guarded(job, _submit_and_follow(job, inputs)), owner=job.transport, name=_name(job))
 
 
 def follow(job: Job) -> None:
     """Poll an accepted job (a re-attached one) until it ends, in the background."""
-    job._task = spawn(_guarded(job, _follow(job)), owner=job.transport, name=_name(job))
+    spawn(_guarded(job, _follow(job)), owner=job.transport, name=_name(job))
 
 
 def _name(job: Job) -> str:

@@ -118,6 +118,7 @@ def _field_types(model_id: str) -> dict[str, str]:
 
 
 def parse_pairs(tokens: list[Token], types: dict[str, str], namespace: dict[str, Any]) -> dict[str, Any]:
+    """key=value tokens as inputs: typed by the schema, quoted values kept as text, @name from the notebook."""
     inputs: dict[str, Any] = {}
     for token in tokens:
         key, sep, value = token.partition("=")

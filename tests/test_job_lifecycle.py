@@ -159,3 +159,29 @@ def test_a_schema_is_normalised_once_for_many_checks(client: Any, monkeypatch: p
     client.field_errors(MODEL, INPUTS)
     schemas.describe_fields(raw)
     assert len(calls) == 1
+
+
+def test_form_messages_name_runs_by_local_id_and_traits_are_written_on_the_loop(client: Any, sim: Any) -> None:
+    # the first submit is answered slowly, so that Cancel arrives while the run is still "submitting"
+    sim.configure(paused=True, fail_next={"submit": 1}, fail_next_kind="slow", faults={"rate": 0, "slow_seconds": 1})
+    form = rc.form(MODEL, client=client, **INPUTS)
+    writers: list[str] = []
+    form.observe(lambda _change: writers.append(threading.current_thread().name),
+                 names=["history", "errors", "busy", "values"])
+    first = form.submit()
+    assert first is not None and first.status == "submitting" and first.request_id is None
+    form._on_front_end_message(form, {"type": "cancel", "local_id": first.local_id}, [])
+    with pytest.raises(rc.JobCancelledError):
+        first.wait(timeout=60)
+    assert sim.counters()["cancels"] and sim.jobs()[0]["status"] == "cancelled"
+    form.values = {**form.values, "prompt": "a second run"}
+    second = form.submit()
+    assert second is not None and [entry["local_id"] for entry in form.history] == [second.local_id, first.local_id]
+    form._on_front_end_message(form, {"type": "load", "local_id": first.local_id}, [])
+    assert form.values["prompt"] == INPUTS["prompt"]  # the first run's inputs, wherever it sits in the list
+    form._on_front_end_message(form, {"type": "cancel", "local_id": second.local_id}, [])
+    with pytest.raises(rc.JobCancelledError):
+        second.wait(timeout=60)
+    # every write this test did not make itself (it set `values` once, from here) came from the loop thread
+    assert writers and set(writers) - {threading.current_thread().name} == {"runcomfy-nb-loop"}
+    assert writers.count(threading.current_thread().name) == 1
