@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 import warnings
 import weakref
 from collections.abc import Mapping
@@ -200,10 +201,10 @@ class Client:
         """
         row = self.journal.get(request_id)
         if row is None:  # made elsewhere: put it on record first, like a submit
-            job = self._job(model_id or "unknown", {})
-            self.journal.record_submitting(job.local_id, job.model_id, self.endpoint.base_url, self.simulator, {})
-            self.journal.update(job.local_id, request_id=request_id, status="in_queue")
-            row = {"local_id": job.local_id, "request_id": request_id, "model_id": job.model_id, "status": "in_queue"}
+            row = {"local_id": uuid.uuid4().hex, "request_id": request_id, "model_id": model_id or "unknown",
+                   "status": "in_queue"}
+            self.journal.record_submitting(row["local_id"], row["model_id"], self.endpoint.base_url, self.simulator, {})
+            self.journal.update(row["local_id"], request_id=request_id, status="in_queue")
         job = Job.from_journal(row, transport=self.transport, journal=self.journal, run_times=self.run_times,
                                model_id=model_id)
         if job.needs_polling():

@@ -31,7 +31,8 @@ from ._render import inputs_summary, job_html, static_copy
 from .config import settings
 
 STATIC = Path(__file__).parent / "static"
-_views: weakref.WeakKeyDictionary[Job, JobView] = weakref.WeakKeyDictionary()  # a job's live view, made once
+# job local id -> its live view, made once; the job does not know its views, and a closed view is forgotten
+_views: weakref.WeakValueDictionary[str, JobView] = weakref.WeakValueDictionary()
 _shown_in: weakref.WeakKeyDictionary[Job, int] = weakref.WeakKeyDictionary()  # job -> cell that displayed it
 
 
@@ -315,15 +316,16 @@ def form(model_id: str, client: Client | None = None, **initial: Any) -> ModelFo
 
 def show(job: Job) -> JobView:
     """The job's JobView (made once), for display."""
-    view = _views.get(job)
+    view = view_of(job)
     if view is None:
-        view = _views[job] = JobView(job)
+        view = _views[job.local_id] = JobView(job)
     return view
 
 
 def view_of(job: Job) -> JobView | None:
-    """The job's JobView if it was ever displayed."""
-    return _views.get(job)
+    """The job's JobView if it was displayed (and is still open)."""
+    view = _views.get(job.local_id)
+    return view if view is not None and view.job is job else None
 
 
 def shown_in_this_cell(job: Job) -> None:
