@@ -209,7 +209,8 @@ function render({ model, el }) {
     simBadge.hidden = !model.get("simulator");
   };
 
-  // ---------- history: one job card per run, keyed by request_id and reused across updates
+  // ---------- history: one job card per run, keyed by the job's local id (known while submitting, before any
+  // request_id) and reused across updates; messages name the run by it too
   /** @type {Map<string, {card: ReturnType<typeof createJobCard>, index: number, run: any}>} */
   let cards = new Map();
   const clock = ticker(() => {
@@ -227,17 +228,17 @@ function render({ model, el }) {
     let ticking = false;
     runs.forEach((run, i) => {
       if (!run || typeof run !== "object") return;
-      let key = asText(run.request_id) || `#${i}`;
+      let key = asText(run.local_id) || `#${i}`;
       while (next.has(key)) key += "'";
       let entry = cards.get(key);
       if (!entry) {
         const e = { card: /** @type {any} */ (null), index: i, run };
         e.card = createJobCard(doc, {
           title: false,
-          onCancel: () => model.send({ type: "cancel", request_id: asText(e.run.request_id) }),
+          onCancel: () => model.send({ type: "cancel", local_id: asText(e.run.local_id) }),
           onLoad: () => {
             resync();
-            model.send({ type: "load", index: e.index });
+            model.send({ type: "load", local_id: asText(e.run.local_id) });
           },
         });
         entry = e;

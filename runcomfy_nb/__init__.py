@@ -5,20 +5,27 @@
     job            # the live JobView in a notebook
     job.wait()     # or: await job
 
-Everything is imported lazily so that `%load_ext runcomfy_nb` stays cheap.
+Everything is imported lazily so that `%load_ext runcomfy_nb` stays cheap. This module is the top of the
+layers (docs/architecture.md): it names every public object in one table and attaches the presentation
+layer (widgets) to the core's display hook.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from . import _hooks
+from ._version import __version__
 
+# public name -> the module that defines it (the only table of the package's face)
 _EXPORTS = {
-    "Client": "api", "attach": "api", "jobs": "api", "models": "api", "schema": "api", "submit": "api",
-    "default_client": "api", "info": "model_info", "settings": "config", "Job": "job", "Output": "outputs",
-    "JobView": "widgets", "ModelForm": "widgets", "form": "widgets",
+    "Client": "_client", "default_client": "_client", "RetryPolicy": "_http",
+    "submit": "_shortcuts", "models": "_shortcuts", "schema": "_shortcuts", "jobs": "_shortcuts",
+    "attach": "_shortcuts", "info": "model_info",
+    "Job": "_job", "Output": "_outputs", "settings": "config",
+    "JobView": "widgets", "ModelForm": "modelform", "form": "modelform",
     "RunComfyError": "errors", "InputValidationError": "errors", "MediaInputError": "errors",
     "APIError": "errors", "AuthError": "errors", "NotFoundError": "errors", "RateLimitedError": "errors",
     "ServerError": "errors", "ServerValidationError": "errors", "SubmitUncertainError": "errors",
@@ -26,18 +33,27 @@ _EXPORTS = {
     "OutputExpiredError": "errors", "ConfigError": "errors", "InsufficientBalanceError": "errors",
     "sweep": "sweeps", "vary": "sweeps", "Sweep": "sweeps", "spend": "costs", "BudgetExceededError": "costs",
     "seed_control": "seeds", "compare": "sweepview", "SweepView": "sweepview",
+    "load_params": "params", "ParamsError": "params",
 }
 __all__ = [*_EXPORTS, "sim", "load_ipython_extension", "unload_ipython_extension", "__version__"]
 
 if TYPE_CHECKING:
     from . import sim  # noqa: F401
-    from .api import Client, attach, default_client, jobs, models, schema, submit  # noqa: F401
+    from ._client import Client, default_client  # noqa: F401
+    from ._http import RetryPolicy  # noqa: F401
+    from ._job import Job  # noqa: F401
+    from ._outputs import Output  # noqa: F401
+    from ._shortcuts import attach, jobs, models, schema, submit  # noqa: F401
     from .config import settings  # noqa: F401
+    from .costs import BudgetExceededError, spend  # noqa: F401
     from .errors import *  # noqa: F403
-    from .job import Job  # noqa: F401
     from .model_info import info  # noqa: F401
-    from .outputs import Output  # noqa: F401
-    from .widgets import JobView, ModelForm, form  # noqa: F401
+    from .modelform import ModelForm, form  # noqa: F401
+    from .params import ParamsError, load_params  # noqa: F401
+    from .seeds import seed_control  # noqa: F401
+    from .sweeps import Sweep, sweep, vary  # noqa: F401
+    from .sweepview import SweepView, compare  # noqa: F401
+    from .widgets import JobView  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -55,7 +71,30 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def _presenter() -> Any:
+    from . import widgets  # imported on first display: anywidget stays out of plain scripts
+
+    return widgets
+
+
+def _sweep_presenter() -> Any:
+    from . import sweepview
+
+    return sweepview
+
+
+def _shell() -> Any:
+    ipython = sys.modules.get("IPython")  # not imported: no IPython shell runs this process
+    return ipython.get_ipython() if ipython is not None else None
+
+
+_hooks.presenter = _presenter
+_hooks.shell = _shell
+_hooks.sweep_presenter = _sweep_presenter
+
+
 def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext runcomfy_nb`: registers the %runcomfy magics and their tab completion."""
     from .completion import register
     from .magics import RunComfyMagics
 
@@ -64,4 +103,4 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    pass
+    """`%unload_ext runcomfy_nb`: nothing to undo (the magics stay until the kernel restarts)."""

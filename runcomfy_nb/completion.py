@@ -14,7 +14,7 @@ from IPython.core.completer import CompletionContext, SimpleCompletion, SimpleMa
 from .magics import _OPTIONS_WITH_VALUE, SUBCOMMANDS
 
 _LINE_MAGIC = re.compile(r"(?:^|[=(;]\s*|^\s+)%runcomfy\s+(.*)$")
-_CELL_MAGIC = re.compile(r"^\s*%%runcomfy\s+(\S+)")
+_CELL_MAGIC = re.compile(r"^\s*%%runcomfy\s+(?:sweep\s+)?(\S+)")
 # rc.submit("model…   client.start("model", key…   rc.form("…   rc.info("…   rc.sweep("…
 _CALL = re.compile(r"\.(submit|start|submit_async|run|form|info|schema|sweep)\(\s*(['\"])([^'\"]*)$")
 _CALL_KEYWORD = re.compile(r"\.(?:submit|start|submit_async|run|sweep)\(\s*(['\"])([^'\"]+)\1\s*,(?:[^()]*[,\s])?(\w*)$")
@@ -25,20 +25,20 @@ _NEEDS_QUOTES = re.compile(r"[\s\"'$={}@#;]")
 
 def model_ids() -> list[str]:
     """Model ids known without a request: the shipped ones and any whose schema a client already fetched."""
-    from . import api, schemas
+    from . import _client, schemas
 
     ids = [m["model_id"] for m in schemas.shipped_models()]
-    for client in list(api._clients.values()):
+    for client in list(_client._clients.values()):
         ids += [k for k, v in list(client._schemas.items()) if v]
     return sorted(dict.fromkeys(ids))
 
 
 def _fields(model_id: str) -> dict[str, dict[str, Any]]:
-    from . import api, schemas
+    from . import _client, schemas
 
     raw = schemas.shipped_schema(model_id)
     if raw is None:
-        for client in list(api._clients.values()):
+        for client in list(_client._clients.values()):
             raw = client._schemas.get(model_id) or raw
     return {f["key"]: f for f in schemas.describe_fields(raw)} if raw else {}
 
@@ -114,10 +114,14 @@ def _line_magic(rest: str) -> tuple[str, list[str]]:
         models = [m for m in model_ids() if m.startswith(fragment)]
         return fragment, [*subcommands, *models] or _starts(model_ids(), fragment)
     head = words[0]
+    if head == "sweep":  # `%runcomfy sweep MODEL key=…`: the model, then its fields as for a run
+        if len(words) == 1:
+            return fragment, _starts(model_ids(), fragment)
+        head = words[1]
     if head in ("info", "form") and len(words) == 1:
         return fragment, _starts(model_ids(), fragment)
     if head in ("attach", "cancel") and len(words) == 1:
-        from . import api
+        from . import _shortcuts as api
 
         ids = [row["request_id"] for row in api.jobs(limit=50) if row.get("request_id")]  # the local journal
         return fragment, [i for i in ids if i.startswith(fragment)]

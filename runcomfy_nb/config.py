@@ -26,6 +26,7 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The secret itself: only the transport calls this, to build its Authorization header."""
         return self._value
 
     def __repr__(self) -> str:
@@ -45,6 +46,8 @@ class Secret:
 
 @dataclass(frozen=True)
 class Endpoint:
+    """Where requests go: a base URL, its token, and whether it is the simulator."""
+
     base_url: str
     token: Secret
     simulator: bool = False
@@ -65,16 +68,19 @@ def set_simulator(base_url: str, token: str = SIM_TOKEN) -> None:
 
 
 def clear_simulator() -> None:
+    """Stop using the simulator as the default endpoint."""
     global _simulator
     with _lock:
         _simulator = None
 
 
 def simulator_endpoint() -> Endpoint | None:
+    """The running simulator's endpoint when it is the default, else None."""
     return _simulator
 
 
 def token_from_env() -> str | None:
+    """The first token found in RUNCOMFY_API_TOKEN / RUNCOMFY_API_KEY / RUNCOMFY_TOKEN."""
     for name in TOKEN_ENV_VARS:
         value = os.environ.get(name, "").strip()
         if value:
@@ -83,6 +89,7 @@ def token_from_env() -> str | None:
 
 
 def base_from_env() -> str | None:
+    """The API base URL from RUNCOMFY_API_BASE / RUNCOMFY_MODEL_API_BASE, if set."""
     for name in BASE_ENV_VARS:
         value = os.environ.get(name, "").strip()
         if value:
@@ -113,14 +120,20 @@ def resolve(token: str | Secret | None = None, base_url: str | None = None) -> E
     return Endpoint(base, secret, simulator=sim)
 
 
+SETTINGS_HELP = {
+    "autosave_dir": "Download every output here as soon as its job completes (results expire).",
+    "save_dir": "Where the widget's Save button and Output.save() write by default.",
+    "validate": "Validate inputs against the model's schema before sending.",
+    "debug": "Show full tracebacks for user errors instead of one short message.",
+    "max_in_flight": "Per sweep: how many jobs may be submitted and unfinished at once; the rest wait locally.",
+    "max_in_flight_total": "Across all sweeps of one client: jobs submitted and unfinished at once.",
+    "budget_usd": "Refuse a submit or sweep whose estimated cost would pass this kernel's budget (USD; None: no budget).",
+}
+
+
 @dataclass
 class Settings:
-    """User settings (also `%config RunComfyMagics.*` in a notebook).
-
-    autosave_dir: when set, every output is downloaded there as soon as its job completes (results expire).
-    save_dir: where the widget's Save button and `Output.save()` write by default.
-    debug: when True, the magic shows full tracebacks for user errors instead of one short message.
-    """
+    """User settings, in one place (`%config RunComfyMagics.*` in a notebook forwards here; see SETTINGS_HELP)."""
 
     autosave_dir: str | None = None
     save_dir: str = "runcomfy_outputs"

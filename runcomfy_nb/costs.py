@@ -19,8 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RunComfyError
 
-if TYPE_CHECKING:
-    from .api import Client
+if TYPE_CHECKING:  # structural: costs sits below the client (the runner records costs), so no import of it
+    from typing import Protocol
+
+    from ._journal import Journal
+
+    class Client(Protocol):
+        """What costs needs of a client: its journal (the ledger lives in its file) and its endpoint."""
+
+        journal: Journal
+        endpoint: Any
 
 _TABLE = """CREATE TABLE IF NOT EXISTS costs (
     request_id TEXT PRIMARY KEY, model_id TEXT NOT NULL, base_url TEXT NOT NULL, simulator INTEGER NOT NULL,
@@ -66,7 +74,7 @@ def record(job: Any) -> None:
         return
     with _kernel_lock:
         _kernel[job.request_id] = cost
-    with _db(job.client.journal.path) as db:
+    with _db(job.journal.path) as db:
         db.execute("INSERT OR REPLACE INTO costs VALUES (?, ?, ?, ?, ?, ?)",
                    (job.request_id, job.model_id, job.base_url, int(job.simulator), cost, job.finished_at or time.time()))
 
@@ -96,7 +104,7 @@ def spend(client: Client | None = None) -> dict[str, Any]:
     """Totals in USD: this kernel, and the journal's ledger today (local time) and all time (real API and
     simulator separately, since simulated costs are invented)."""
     if client is None:
-        from .journal import default_journal
+        from ._journal import default_journal
 
         path = default_journal().path
     else:

@@ -30,6 +30,7 @@ class RunComfyError(Exception):
 
     @property
     def message(self) -> str:
+        """The message (the same as str(error))."""
         return str(self)
 
 

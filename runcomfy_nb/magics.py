@@ -1,11 +1,9 @@
-"""`%runcomfy` and `%%runcomfy`: parse, then call the same public API a script would."""
+"""`%runcomfy` and `%%runcomfy`: parse (runcomfy_nb.magic_syntax), then call the same public API a script would."""
 
 from __future__ import annotations
 
 import difflib
 import html
-import json
-import re
 import textwrap
 from typing import Any
 
@@ -13,301 +11,16 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import HTML, display
-from traitlets import Bool, Unicode, observe
+from traitlets import Bool, Float, Int, Unicode, default, observe
 
-SUBCOMMANDS = ("models", "info", "form", "jobs", "attach", "cancel", "sim")
-_OPTIONS_WITH_VALUE = {"-o", "--out", "--timeout"}
-_KEY_LINE = re.compile(r"^([^\s:=#]+)\s*:(?:\s|$)(.*)$")
-# $name or $name.attr (IPython's spelling); `$$` is a literal dollar.
-_DOLLAR = re.compile(r"\$\$|\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+from .config import SETTINGS_HELP, settings
+from .errors import brief
+from .magic_syntax import _OPTIONS_WITH_VALUE as _OPTIONS_WITH_VALUE
+from .magic_syntax import SUBCOMMANDS as SUBCOMMANDS
+from .magic_syntax import Expander, Token, _value, parse_body, parse_pairs, tokenize
+from .magic_syntax import convert as convert
 
-
-class Token(str):
-    """A command-line token and the quoting of its pieces: (text, "bare" | "double" | "single")."""
-
-    pieces: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def quoted(self) -> bool:
-        return any(kind != "bare" for _, kind in self.pieces)
-
-
-def tokenize(line: str) -> list[Token]:
-    """Split on spaces, keeping quoted strings and {…}/[…] values (with spaces) whole."""
-    tokens: list[Token] = []
-    i, n = 0, len(line)
-    while i < n:
-        if line[i].isspace():
-            i += 1
-            continue
-        pieces: list[tuple[str, str]] = []
-        bare: list[str] = []
-        depth = 0
-        while i < n and (depth > 0 or not line[i].isspace()):
-            ch = line[i]
-            if ch in "\"'" and depth == 0:
-                end = i + 1
-                while end < n and line[end] != ch:
-                    end += 2 if line[end] == "\\" and ch == '"' else 1
-                if end >= n:
-                    raise UsageError(f"Unclosed quote in: {_clip(line[i:])} — close it with {ch}")
-                if bare:
-                    pieces.append(("".join(bare), "bare"))
-                    bare = []
-                body = line[i + 1:end]
-                pieces.append((_unescape(body) if ch == '"' and "\\" in body else body,
-                               "double" if ch == '"' else "single"))
-                i = end + 1
-                continue
-            if ch in "{[":
-                depth += 1
-            elif ch in "}]":
-                depth = max(depth - 1, 0)
-            if depth > 0 and ch in "\"'":  # a string inside JSON or an expression: copy it verbatim
-                end = line.find(ch, i + 1)
-                while end != -1 and line[end - 1] == "\\":
-                    end = line.find(ch, end + 1)
-                end = n - 1 if end == -1 else end
-                bare.append(line[i:end + 1])
-                i = end + 1
-                continue
-            bare.append(ch)
-            i += 1
-        if bare:
-            pieces.append(("".join(bare), "bare"))
-        token = Token("".join(text for text, _ in pieces))
-        token.pieces = tuple(pieces)
-        tokens.append(token)
-    return tokens
-
-
-def _unescape(body: str) -> str:
-    """A double-quoted value's backslash escapes (\\n, \\", \\u00e9…), as in JSON."""
-    try:
-        return json.loads(f'"{body}"')
-    except json.JSONDecodeError as error:
-        raise UsageError(f"Bad escape in the quoted value {_clip(body)}: {error.msg} (use \\\\ for a backslash)") from None
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
-
-
-def convert(raw: str, quoted: bool, field_type: str | None) -> Any:
-    """A bare value typed by the field's schema type (or guessed when unknown); quoted stays a string."""
-    if quoted:
-        return raw
-    text = raw.strip()
-    lowered = text.lower()
-    if field_type == "string":
-        return raw
-    if lowered in ("true", "false") and field_type in (None, "boolean"):
-        return lowered == "true"
-    if lowered in ("null", "none"):
-        return None
-    if text[:1] in "{[":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise UsageError(f"Invalid JSON value {_clip(text)}: {error.msg} at column {error.colno}") from None
-        except RecursionError:
-            raise UsageError(f"Invalid JSON value {_clip(text)}: nested too deeply") from None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return raw
-
-
-def _typed(value: Any, field_type: str | None) -> Any:
-    """An object from the notebook as the field wants it: text into a number field is parsed, a number into a
-    text field becomes its text; anything else (an image, a list…) is passed as it is."""
-    if isinstance(value, str):
-        return convert(value, False, field_type) if field_type not in (None, "string") else value
-    if field_type == "string" and isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-class Expander:
-    """`$name`, `$$`, `{expr}`, `{{`, `}}` in a magic's line, evaluated in the notebook's namespace.
-
-    Done here rather than by IPython (the magic is `@no_var_expand`): IPython pastes the value's text into the
-    line before the magic reads it, so a value with spaces or quotes broke the line apart or lost its quotes.
-    """
-
-    def __init__(self, namespace: dict[str, Any]) -> None:
-        self.namespace = namespace
-
-    def evaluate(self, expression: str, shown: str) -> Any:
-        try:
-            return eval(expression, self.namespace)  # noqa: S307 - the person's own notebook code, as IPython does
-        except Exception as error:
-            hint = " (write {{ and }} for literal braces, $$ for a dollar sign, or use 'single quotes')" \
-                if isinstance(error, NameError | SyntaxError) else ""
-            raise UsageError(f"{shown}: {type(error).__name__}: {error}{hint}") from None
-
-    def whole(self, text: str) -> tuple[bool, Any]:
-        """(True, the object) when `text` is exactly one `$name` or `{expr}`."""
-        match = _DOLLAR.fullmatch(text)
-        if match and match.group(1):
-            return True, self.evaluate(match.group(1), text)
-        if text.startswith("{") and text.endswith("}") and not text.startswith("{{"):
-            end = self._closing(text, 0)
-            if end == len(text) - 1:
-                return True, self.evaluate(text[1:-1], text)
-        return False, None
-
-    def text(self, text: str) -> str:
-        """`text` with every reference replaced by the value's text."""
-        out: list[str] = []
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if text.startswith(("{{", "}}"), i):
-                out.append(ch)
-                i += 2
-            elif ch == "{":
-                end = self._closing(text, i)
-                if end < 0:
-                    raise UsageError(f"Unclosed {{ in {_clip(text)} (write {{{{ for a literal brace)")
-                out.append(str(self.evaluate(text[i + 1:end], text[i:end + 1])))
-                i = end + 1
-            elif ch == "$":
-                match = _DOLLAR.match(text, i)
-                if match is None:
-                    out.append(ch)
-                    i += 1
-                    continue
-                out.append("$" if match.group(0) == "$$" else str(self.evaluate(match.group(1), match.group(0))))
-                i = match.end()
-            else:
-                out.append(ch)
-                i += 1
-        return "".join(out)
-
-    @staticmethod
-    def _closing(text: str, start: int) -> int:
-        depth = 0
-        quote = ""
-        for j in range(start, len(text)):
-            ch = text[j]
-            if quote:
-                if ch == quote and text[j - 1] != "\\":
-                    quote = ""
-            elif ch in "\"'":
-                quote = ch
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return j
-        return -1
-
-
-def _is_expression(text: str) -> bool:
-    try:
-        compile(text, "<value>", "eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
-def _value(pieces: list[tuple[str, str]], field_type: str | None, expander: Expander | None) -> Any:
-    """One `key=` value from its pieces: references inserted as one value, typed by the schema."""
-    if expander is None:  # no notebook: plain text, as written
-        return convert("".join(t for t, _ in pieces), any(k != "bare" for _, k in pieces), field_type)
-    if len(pieces) == 1:
-        text, kind = pieces[0]
-        if kind == "single":
-            return text
-        if kind == "bare" and text[:1] in "{[":
-            try:
-                return json.loads(text)  # a JSON object or list, e.g. style={"k": 1}
-            except json.JSONDecodeError as error:
-                if text[:1] == "[" or not _is_expression(text[1:-1]):
-                    raise UsageError(f"Invalid JSON value {_clip(text)}: {error.msg} at column {error.colno}"
-                                     + ("" if text[:1] == "[" else " (nor is it a Python {expression})")) from None
-            except RecursionError:
-                raise UsageError(f"Invalid JSON value {_clip(text)}: nested too deeply") from None
-        found, obj = expander.whole(text)
-        if found:
-            return _typed(obj, field_type) if kind == "bare" else str(obj)
-    joined = "".join(text if kind == "single" else expander.text(text) for text, kind in pieces)
-    return convert(joined, any(k != "bare" for _, k in pieces), field_type)
-
-
-def parse_pairs(tokens: list[Token], types: dict[str, str], namespace: dict[str, Any] | None) -> dict[str, Any]:
-    """`key=value` tokens as inputs; with a namespace, `$name`, `{expr}` and `@name` take values from it."""
-    expander = Expander(namespace) if namespace is not None else None
-    inputs: dict[str, Any] = {}
-    for token in tokens:
-        first, kind = token.pieces[0] if token.pieces else ("", "bare")
-        key, sep, rest = first.partition("=") if kind == "bare" else ("", "", "")
-        if not sep or not key:
-            raise UsageError(f"Expected key=value, got {_clip(str(token))}. Quote values with spaces: prompt=\"a red fox\"")
-        pieces = ([(rest, "bare")] if rest else []) + list(token.pieces[1:])
-        if len(pieces) == 1 and pieces[0][1] == "bare" and pieces[0][0].startswith("@"):
-            name = pieces[0][0][1:]
-            if namespace is None or name not in namespace:
-                raise UsageError(f"{key[:40]}=@{name[:40]}: no variable named {_clip(name)} in the notebook")
-            inputs[key] = namespace[name]
-        else:
-            inputs[key] = _value(pieces or [("", "bare")], types.get(key), expander)
-    return inputs
-
-
-def parse_body(body: str, types: dict[str, str]) -> dict[str, Any]:
-    """A %%runcomfy cell body: a JSON object, or `key: value` lines.
-
-    A value goes on over the following lines only while they are indented (or blank); `key:` alone starts a
-    block of indented lines. Any other line is an error: a stray line is never glued onto the prompt.
-    """
-    text = body.strip()
-    if not text:
-        return {}
-    if text.startswith("{"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise UsageError(f"The cell is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
-        except RecursionError:
-            raise UsageError("The cell is not valid JSON: nested too deeply") from None
-        if not isinstance(value, dict):
-            raise UsageError("The cell must hold a JSON object")
-        return value
-    inputs: dict[str, tuple[str, list[str]]] = {}
-    current: str | None = None
-    for number, line in enumerate(body.splitlines(), start=1):
-        if not line.strip():
-            if current is not None:
-                inputs[current][1].append("")
-            continue
-        if line[:1].isspace():
-            if current is None:
-                raise UsageError(f"Line {number}: an indented line continues a value, but no `key: value` line "
-                                 f"comes before it: {_clip(line)}")
-            inputs[current][1].append(line)
-            continue
-        if line.startswith("#"):
-            continue
-        match = _KEY_LINE.match(line)
-        if not match:
-            raise UsageError(f"Line {number}: expected `key: value`, got {_clip(line)}. To continue the value "
-                             "above on this line, indent it.")
-        current = match.group(1)
-        if current in inputs:
-            raise UsageError(f"Line {number}: {current!r} is given twice")
-        inputs[current] = (match.group(2), [])
-    result = {}
-    for key, (first, more) in inputs.items():
-        block = textwrap.dedent("\n".join(more)).strip("\n")
-        value = "\n".join(part for part in (first.strip(), block) if part)
-        result[key] = convert(value, False, types.get(key))
-    return result
+__all__ = ["SUBCOMMANDS", "RunComfyMagics", "Token", "convert", "parse_body", "parse_pairs", "short_error", "tokenize"]
 
 
 # User errors the magic shows as one short block (no traceback) unless debugging.
@@ -376,19 +89,51 @@ def short_error(error: Exception, model_id: str | None, fields: dict[str, dict[s
 class RunComfyMagics(Magics):
     """%runcomfy — run RunComfy models from a notebook. Settings: `%config RunComfyMagics.autosave_dir = "out"`."""
 
-    autosave_dir = Unicode(None, allow_none=True, help="Download every output here as soon as its job completes.").tag(config=True)
-    save_dir = Unicode("runcomfy_outputs", help="Where the Save button and Output.save() write.").tag(config=True)
-    validate = Bool(True, help="Validate inputs against the model's schema before sending.").tag(config=True)
+    # %config traits that forward to runcomfy_nb.settings (the one place settings live) and start from it
+    autosave_dir = Unicode(None, allow_none=True, help=SETTINGS_HELP["autosave_dir"]).tag(config=True)
+    save_dir = Unicode(help=SETTINGS_HELP["save_dir"]).tag(config=True)
+    validate = Bool(help=SETTINGS_HELP["validate"]).tag(config=True)
+    debug = Bool(help=SETTINGS_HELP["debug"]).tag(config=True)
+    max_in_flight = Int(help=SETTINGS_HELP["max_in_flight"]).tag(config=True)
+    max_in_flight_total = Int(help=SETTINGS_HELP["max_in_flight_total"]).tag(config=True)
+    budget_usd = Float(None, allow_none=True, help=SETTINGS_HELP["budget_usd"]).tag(config=True)
 
-    @observe("autosave_dir", "save_dir", "validate")
+    @default("autosave_dir")
+    def _default_autosave_dir(self) -> str | None:
+        return settings.autosave_dir
+
+    @default("save_dir")
+    def _default_save_dir(self) -> str:
+        return settings.save_dir
+
+    @default("validate")
+    def _default_validate(self) -> bool:
+        return settings.validate
+
+    @default("debug")
+    def _default_debug(self) -> bool:
+        return settings.debug
+
+    @default("max_in_flight")
+    def _default_max_in_flight(self) -> int:
+        return settings.max_in_flight
+
+    @default("max_in_flight_total")
+    def _default_max_in_flight_total(self) -> int:
+        return settings.max_in_flight_total
+
+    @default("budget_usd")
+    def _default_budget_usd(self) -> float | None:
+        return settings.budget_usd
+
+    @observe("autosave_dir", "save_dir", "validate", "debug", "max_in_flight", "max_in_flight_total", "budget_usd")
     def _to_settings(self, change: dict[str, Any]) -> None:
-        from .config import settings
-
         setattr(settings, change["name"], change["new"])
 
     @magic_arguments()
     @argument("target", nargs="?", help="A model id (e.g. wan-ai/wan-2-5/text-to-image) or a subcommand: "
-              "models [SEARCH] | info MODEL | form MODEL | jobs [N] | attach ID | cancel ID | sim on|off")
+              "models [SEARCH] | info MODEL | form MODEL | jobs [N] | attach ID | cancel ID | sim on|off | "
+              "sweep MODEL key=[a, b] seed=1..4 [--max-in-flight N] [--fresh]")
     @argument("rest", nargs="*", help="Inputs as key=value: prompt=\"a red fox\" seed=7 force_single=true "
               "style='{\"k\": 1}'. Values from the notebook, each inserted as ONE value whatever it holds "
               "(spaces, quotes, newlines): key=$name or key={expr} (typed by the field: text for a text field, a "
@@ -411,6 +156,7 @@ class RunComfyMagics(Magics):
           job = %runcomfy ideogram/ideogram-v3/reframe image=@photo resolution="1024:1024 (1:1)"
           %runcomfy bytedance/dreamina-4-0/text-to-image prompt=$p seed={base + 1}
           %runcomfy info bytedance/dreamina-4-0/text-to-image
+          %runcomfy sweep blackforestlabs/flux-1-kontext/pro/edit prompt=["winter","night"] seed=1..4 image_url=@photo
           %%runcomfy community/wan-2-1/fusionx/image-to-video -o clip
           600_prompt: a slow dolly zoom
             over a rainy street
@@ -420,9 +166,13 @@ class RunComfyMagics(Magics):
         starts an indented block); anything else is an error. Body values are literal (no $ or {} expansion).
         Mistakes (unknown field or model, a value out of range) stop before anything is sent and show one
         short message; `%xmode Verbose` or `rc.settings.debug = True` show the full traceback.
-        """
-        from .config import settings
 
+        Sweeps: `%runcomfy sweep MODEL key=[a, b] seed=1..4 …` (or `%%runcomfy sweep MODEL` with a `key: value`
+        body) sends one job per combination: an unquoted JSON list or `A..B` (integers) is an axis, anything else
+        is one value as above (`key=@name` with `rc.vary([...])` sweeps an array-typed field). Options:
+        --max-in-flight N, --fresh (send even when identical results exist), -o NAME, --wait, --timeout S,
+        --no-validate. Shows a live grid; returns the Sweep.
+        """
         state: dict[str, Any] = {"model_id": None, "fields": {}, "notes": []}
         try:
             return self._runcomfy(line, cell, state)
@@ -434,6 +184,11 @@ class RunComfyMagics(Magics):
             raise
 
     def _runcomfy(self, line: str, cell: str | None, state: dict[str, Any]) -> Any:
+        first, _, after = line.strip().partition(" ")
+        if first == "sweep":  # `%runcomfy sweep …` / `%%runcomfy sweep …`: its own grammar (axes, ranges)
+            from .sweep_magic import sweep_magic
+
+            return sweep_magic(after, cell, self.shell)
         quiet = line.rstrip().endswith(";")
         tokens = tokenize(line.rstrip().rstrip(";"))
         options, positionals = self._split(tokens)
@@ -451,7 +206,7 @@ class RunComfyMagics(Magics):
         if "/" not in target:
             close = difflib.get_close_matches(target, SUBCOMMANDS, n=1)
             hint = f"; did you mean `%runcomfy {close[0]}`?" if close else ""
-            raise UsageError(f"{_clip(target)} is neither a model id (owner/model/…) nor a subcommand "
+            raise UsageError(f"{brief(target)} is neither a model id (owner/model/…) nor a subcommand "
                              f"({', '.join(SUBCOMMANDS)}){hint}")
         state["model_id"] = target
         return self._run_model(target, rest, cell, args, quiet, state)
@@ -475,12 +230,13 @@ class RunComfyMagics(Magics):
 
     def _run_model(self, model_id: str, tokens: list[Token], cell: str | None, args: Any, quiet: bool,
                    state: dict[str, Any]) -> Any:
-        from .config import settings
         from .deferred_imports import deferred
         from .errors import ConfigError
+        from .widgets import shown_in_this_cell
 
         with deferred():  # the first call in a kernel imports httpx and jsonschema
-            from . import api, schemas
+            from . import _shortcuts as api
+            from . import schemas
 
             schemas._jsonschema()
 
@@ -511,7 +267,7 @@ class RunComfyMagics(Magics):
             client = api.default_client()
         except ConfigError:
             if validate and raw:  # the inputs' problems first: they can be fixed before any token exists
-                from .media import prepare_media
+                from ._media import prepare_media
 
                 full = schemas.apply_defaults(raw, inputs)
                 defaults = {k: p.get("default") for k, p in normal["properties"].items()}
@@ -522,13 +278,14 @@ class RunComfyMagics(Magics):
             self.shell.user_ns[args.out] = job
         if not quiet:
             display(job)
-        job._suppress_display_at = self.shell.execution_count if self.shell else None  # type: ignore[attr-defined]
+        shown_in_this_cell(job)
         if args.wait:
             job.wait(args.timeout)
         return job
 
     def _subcommand(self, name: str, rest: list[str], quiet: bool) -> Any:
-        from . import api
+        from . import _shortcuts as api
+        from .widgets import shown_in_this_cell
 
         if name == "models":
             models = api.models(rest[0] if rest else None)
@@ -552,14 +309,14 @@ class RunComfyMagics(Magics):
 
             return info(rest[0])
         if name == "form":
-            from .widgets import form
+            from .modelform import form
 
             return form(rest[0])
         if name == "attach":
             job = api.attach(rest[0])
             if not quiet:
                 display(job)
-            job._suppress_display_at = self.shell.execution_count if self.shell else None  # type: ignore[attr-defined]
+            shown_in_this_cell(job)
             return job
         if name == "cancel":
             job = api.attach(rest[0])

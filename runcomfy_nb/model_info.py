@@ -68,7 +68,7 @@ def info(model_id: str) -> ModelInfo:
 
     Raises NotFoundError, with close model ids, when neither knows the model.
     """
-    from . import api
+    from . import _shortcuts as api
 
     raw = api.schema(model_id)
     if raw is None:

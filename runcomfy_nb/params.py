@@ -97,7 +97,7 @@ def _scrub(value: Any, path: str, found: dict[str, dict[str, Any]]) -> Any:
 
 def params_record(model_id: str, inputs: dict[str, Any], *, request_id: str | None = None) -> dict[str, Any]:
     """The JSON saved with a result: model id, request id and the inputs minus inline media (see the module doc)."""
-    from . import __version__
+    from ._version import __version__
 
     found: dict[str, dict[str, Any]] = {}
     kept: dict[str, Any] = {}

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import costs, schemas
-from .journal import _digest_big_media
-from .loop import in_loop_thread, run_sync
+from ._journal import _digest_big_media
+from ._loop import in_loop_thread, run_sync
 from .seeds import seed_field
 
 if TYPE_CHECKING:
-    from .api import Client
-    from .job import Job
+    from ._client import Client
+    from ._job import Job
 
 
 def canonical(model_id: str, inputs: dict[str, Any]) -> str:
@@ -52,7 +52,7 @@ def deterministic(client: Client, model_id: str, inputs: dict[str, Any]) -> bool
 
 async def _url_answers(client: Client, url: str) -> bool:
     try:
-        return (await client.api.download(url)).is_success
+        return (await client.transport.download(url)).is_success
     except Exception:
         return False
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import naming, params, thumbnails
+from . import _hooks, naming, params, thumbnails
 
 OUTPUT_DIR_NAME = "runcomfy_outputs"
 _OFF = {"0", "off", "false", "no", "none"}
@@ -62,11 +62,7 @@ def default_output_dir(shell: Any = "auto", env: dict[str, str] | None = None) -
     if configured:
         return None if configured.lower() in _OFF else Path(configured).expanduser()
     if shell == "auto":
-        try:
-            from IPython import get_ipython
-        except ImportError:
-            return None
-        shell = get_ipython()
+        shell = _hooks.current_shell()  # IPython's shell, attached from above (the core does not import IPython)
     if shell is None:
         return None
     user_ns = getattr(shell, "user_ns", {}) or {}

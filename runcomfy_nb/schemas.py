@@ -8,16 +8,22 @@ byte-for-byte; everything here works on a normalised copy.
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 import re
 import sys
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputValidationError, NotFoundError, brief
+from ._catalog import display_name as display_name
+from ._catalog import shipped_entry as shipped_entry
+from ._catalog import shipped_models as shipped_models
+from ._catalog import shipped_schema as shipped_schema
+from ._suggest import ALL_CHOICES_UP_TO as ALL_CHOICES_UP_TO
+from ._suggest import enum_rule
+from ._suggest import resolve_key as resolve_key
+from ._suggest import suggest as suggest
+from ._suggest import unknown_model_error as unknown_model_error
+from .errors import InputValidationError, brief
 
 if TYPE_CHECKING:
     import jsonschema
@@ -32,31 +38,6 @@ _MEDIA_KEY = re.compile(r"(?:^|_)(image|video|audio)(?:_(?:url|uri))?s?$")
 _VALIDATION_RULES = {"max_length": "maxLength", "min_length": "minLength", "max": "maximum", "min": "minimum",
                      "maximum": "maximum", "minimum": "minimum", "pattern": "pattern",
                      "max_items": "maxItems", "min_items": "minItems"}
-
-
-@cache
-def _shipped() -> dict[str, dict[str, Any]]:
-    entries = {}
-    for item in resources.files(__package__).joinpath("schemas").iterdir():
-        if item.name.endswith(".json"):
-            entry = json.loads(item.read_text(encoding="utf-8"))
-            entries[entry["model_id"]] = entry
-    return entries
-
-
-def shipped_models() -> list[dict[str, Any]]:
-    """Catalog entries for the models whose schemas ship with the package (deep copies)."""
-    return [copy.deepcopy(e) for e in _shipped().values()]
-
-
-def shipped_entry(model_id: str) -> dict[str, Any] | None:
-    entry = _shipped().get(model_id)
-    return copy.deepcopy(entry) if entry else None
-
-
-def shipped_schema(model_id: str) -> dict[str, Any] | None:
-    entry = _shipped().get(model_id)
-    return copy.deepcopy(entry["input_schema"]) if entry else None
 
 
 _JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
@@ -160,11 +141,28 @@ def _properties(raw: Any) -> dict[str, Any]:
     return {k: v for k, v in props.items() if isinstance(k, str)} if isinstance(props, dict) else {}
 
 
+# raw schema's id -> (that raw schema, its normalised copy): a client's cached schema is normalised once, not on
+# every check (a magic's submit asked 3-4 times). The raw dict is kept so its id cannot be reused meanwhile.
+_NORMALISED: dict[int, tuple[Any, dict[str, Any]]] = {}
+_NORMALISED_KEPT = 64
+
+
 def normalise(raw: dict[str, Any]) -> dict[str, Any]:
-    """A standard JSON Schema (draft 2020-12) equivalent of a RunComfy input schema.
+    """A standard JSON Schema (draft 2020-12) equivalent of a RunComfy input schema (do not modify it).
 
     Also the gate for schemas that came over the network: anything malformed is dropped, never raised.
     """
+    hit = _NORMALISED.get(id(raw))
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    schema = _normalise(raw)
+    if len(_NORMALISED) >= _NORMALISED_KEPT:
+        _NORMALISED.pop(next(iter(_NORMALISED)), None)
+    _NORMALISED[id(raw)] = (raw, schema)
+    return schema
+
+
+def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     schema = _normalise_property({k: v for k, v in raw.items() if k not in ("properties", "type")})
     schema["type"] = "object"
@@ -278,19 +276,6 @@ def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> Input
                                 field=field, rule=rule, value=value)
 
 
-ALL_CHOICES_UP_TO = 20  # an enum this small is listed in full in errors; a bigger one by its closest choices
-
-
-def enum_rule(choices: list[Any], value: Any) -> str:
-    """'must be one of …' with every choice, or (for long lists) the closest ones and the count."""
-    if len(choices) <= ALL_CHOICES_UP_TO:
-        return f"must be one of {len(choices)} choices: " + ", ".join(repr(c) for c in choices)
-    close = suggest(str(value), [str(c) for c in choices], n=5) if value is not None else []
-    shown = close or [str(c) for c in choices[:5]]
-    return (f"must be one of {len(choices)} choices ({'closest' if close else 'e.g.'}: "
-            + ", ".join(repr(c) for c in shown) + "; `%runcomfy info MODEL` lists them all)")
-
-
 def _jsonschema() -> Any:
     """jsonschema, imported on first validation without its costly, unused format helpers (deferred_imports)."""
     if "jsonschema" not in sys.modules:
@@ -303,9 +288,7 @@ def _jsonschema() -> Any:
     return jsonschema
 
 
-@cache
-def _cached_validator(raw_json: str) -> jsonschema.Draft202012Validator:
-    return _jsonschema().Draft202012Validator(normalise(json.loads(raw_json)))
+_VALIDATORS: dict[str, jsonschema.Draft202012Validator] = {}  # raw schema as JSON -> its validator
 
 
 def _validator_for(raw: dict[str, Any]) -> jsonschema.Draft202012Validator:
@@ -313,7 +296,10 @@ def _validator_for(raw: dict[str, Any]) -> jsonschema.Draft202012Validator:
         key = json.dumps(raw, sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):  # not JSON itself: validate without the cache
         return _jsonschema().Draft202012Validator(normalise(raw))
-    return _cached_validator(key)
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        validator = _VALIDATORS[key] = _jsonschema().Draft202012Validator(normalise(raw))
+    return validator
 
 
 def check_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknown: bool = False) -> list[InputValidationError]:
@@ -369,37 +355,6 @@ def validate_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknow
     first = errors[0]
     message = f"{len(errors)} invalid inputs:\n" + "\n".join(f"  - {e}" for e in errors)
     raise InputValidationError(message, field=first.field, rule=first.rule, value=first.value, errors=errors)
-
-
-def _fold(name: str) -> str:
-    """A key as people type it: lower case, no ComfyUI node prefix (598_seed), `×` written as x."""
-    return re.sub(r"^\d+_", "", name.lower()).replace("×", "x")
-
-
-def suggest(word: str, candidates: list[str], n: int = 3) -> list[str]:
-    """The candidates `word` was probably meant to be: same folded spelling first, then close spellings."""
-    folded = {c: _fold(c) for c in candidates}
-    same = [c for c, f in folded.items() if f == _fold(word)]
-    close = difflib.get_close_matches(_fold(word), list(dict.fromkeys(folded.values())), n=n, cutoff=0.6)
-    by_fold = [c for f in close for c, g in folded.items() if g == f]
-    return list(dict.fromkeys([*same, *by_fold]))[:n]
-
-
-def resolve_key(key: str, keys: list[str]) -> str:
-    """The field `key` names: itself, or the one field it spells with an ASCII x for `×` (width×height)."""
-    if key in keys or "x" not in key:
-        return key
-    matches = [k for k in keys if "×" in k and k.replace("×", "x") == key]
-    return matches[0] if len(matches) == 1 else key
-
-
-def unknown_model_error(model_id: str, known: list[str]) -> NotFoundError:
-    """The error for a model id that neither the catalog nor the shipped schemas know, with close ids."""
-    close = difflib.get_close_matches(model_id, known, n=3, cutoff=0.5)
-    hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
-            else "`%runcomfy models` (or rc.models()) lists the models")
-    return NotFoundError(f"Unknown model {model_id!r}: {hint} Nothing was sent; to send anyway, "
-                         "use --no-validate (validate=False in Python).")
 
 
 def _label(key: str, prop: dict[str, Any]) -> str:

@@ -25,15 +25,15 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.display import display
 
-from .magics import Token, parse_body, parse_pairs, tokenize
+from .magic_syntax import Token, parse_body, parse_pairs, tokenize
 
 
 def _field_types(model_id: str) -> dict[str, str]:
     """The model's field types by key (empty when the model has no known schema)."""
-    from . import api
+    from . import _shortcuts
     from .schemas import normalise
 
-    raw = api.schema(model_id)
+    raw = _shortcuts.schema(model_id)
     if not raw:
         return {}
     return {k: str(v.get("type")) for k, v in normalise(raw)["properties"].items() if isinstance(v.get("type"), str)}
@@ -119,8 +119,9 @@ def parse_sweep(line: str, cell: str | None, namespace: dict[str, Any]) -> tuple
 
 def sweep_magic(line: str, cell: str | None, shell: Any) -> Any:
     """Run `%runcomfy sweep …`: parse, start the sweep, show its grid; returns the Sweep."""
-    from .api import default_client
+    from ._client import default_client
     from .sweeps import sweep
+    from .sweepview import shown_in_this_cell
 
     quiet = line.rstrip().endswith(";")
     namespace = shell.user_ns if shell is not None else {}
@@ -131,7 +132,7 @@ def sweep_magic(line: str, cell: str | None, shell: Any) -> Any:
         namespace[options["out"]] = result
     if not quiet:
         display(result)
-    result._suppress_display_at = shell.execution_count if shell is not None else None  # type: ignore[attr-defined]
+    shown_in_this_cell(result)
     if options["wait"]:
         result.wait(options["timeout"])
     return result

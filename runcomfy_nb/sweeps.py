@@ -17,124 +17,41 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import itertools
 import logging
-import re
 import sys
 import time
-import weakref
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import costs, reuse, schemas
-from .config import settings
-from .errors import (
-    AuthError,
-    InputValidationError,
-    InsufficientBalanceError,
-    JobTimeoutError,
-    NotFoundError,
-    RateLimitedError,
-    ServerValidationError,
+from . import _hooks, costs, reuse
+from ._loop import get_loop, run_coro
+from ._sweep_plan import (
+    STATUS_ORDER,
+    STOP_ERRORS,
+    TERMINAL,
+    Cell,
+    _Gate,
+    _gates,
+    _short,
+    _slug,
+    find_axes,
+    product_cells,
 )
-from .loop import get_loop, run_coro
-from .seeds import SeedControl
+from ._sweep_plan import Vary as Vary
+from ._sweep_plan import differing as differing
+from ._sweep_plan import vary as vary
+from .config import settings
+from .errors import InputValidationError, JobTimeoutError, RateLimitedError
 
 if TYPE_CHECKING:
-    from .api import Client
-    from .job import Job
-    from .outputs import Output
+    from ._client import Client
+    from ._job import Job
+    from ._outputs import Output
 
 log = logging.getLogger("runcomfy_nb")
 
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
-STATUS_ORDER = ("completed", "in_progress", "in_queue", "submitting", "waiting", "failed", "cancelled")
 SLOW_START = 2.0  # seconds a sweep pauses after a 429, doubling per 429 in a row, capped at SLOW_MAX
 SLOW_MAX = 60.0
-
-
-class Vary(list):  # type: ignore[type-arg]
-    """A list marked as an axis even for a field whose schema type is an array (`rc.vary([...])`)."""
-
-
-def vary(values: Iterable[Any]) -> Vary:
-    """Mark `values` as a sweep axis (needed for array-typed fields, where a plain list is one value)."""
-    return Vary(values)
-
-
-def find_axes(inputs: dict[str, Any], schema: dict[str, Any] | None) -> tuple[dict[str, list[Any]], dict[str, Any]]:
-    """(axes, common): the varying fields in order with their values, and the fields shared by every job."""
-    props = (schemas.normalise(schema).get("properties") or {}) if schema else {}
-    axes: dict[str, list[Any]] = {}
-    common: dict[str, Any] = {}
-    for key, value in inputs.items():
-        array_field = isinstance(props.get(key), dict) and props[key].get("type") == "array"
-        if isinstance(value, Vary) or (isinstance(value, (list, range)) and not array_field):
-            values = list(value)
-            if not values:
-                raise InputValidationError(f"{key}: axis — a sweep axis needs at least one value; got []",
-                                           field=key, rule="axis", value=value)
-            axes[key] = values
-        else:
-            common[key] = value
-    return axes, common
-
-
-@dataclass
-class Cell:
-    """One combination of a sweep. Until its job is sent it stands in for the job: status "waiting"."""
-
-    index: int
-    values: dict[str, Any]  # axis name -> this cell's value
-    inputs: dict[str, Any]  # as given (seed controls resolved)
-    prepared: dict[str, Any]  # validated, as they will be sent
-    model_id: str
-    job: Job | None = None
-    local_status: str = "waiting"  # "waiting" until sent; "cancelled" / "failed" if it never will be
-    attempts: int = 0
-    error: str = ""  # why it was never sent
-
-    @property
-    def status(self) -> str:
-        return self.job.status if self.job is not None else self.local_status
-
-    @property
-    def outputs(self) -> list[Output]:
-        return self.job.outputs if self.job is not None else []
-
-    @property
-    def cost(self) -> float | None:
-        return getattr(self.job, "cost", None) if self.job is not None else None
-
-    @property
-    def request_id(self) -> str | None:
-        return self.job.request_id if self.job is not None else None
-
-    def __repr__(self) -> str:
-        label = ", ".join(f"{k}={_short(v)}" for k, v in self.values.items())
-        return f"<Cell {self.index} {label}: {'waiting (not sent)' if self.status == 'waiting' else self.status}>"
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit // 2 - 1] + "…" + text[-(limit // 2 - 1):]
-
-
-class _Gate:
-    """The per-client cap across sweeps; touched only on the loop thread."""
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self.sweeps: weakref.WeakSet[Sweep] = weakref.WeakSet()
-
-    def pump_all(self) -> None:
-        for sweep in sorted(self.sweeps, key=lambda s: s.created_at):  # older sweeps first
-            sweep._pump()
-
-
-_gates: weakref.WeakKeyDictionary[Any, _Gate] = weakref.WeakKeyDictionary()
 
 
 class Sweep:
@@ -220,21 +137,17 @@ class Sweep:
         return f"<Sweep {self.model_id} {shape} ({names}): {', '.join(parts)}{cost}{where}>"
 
     def _ipython_display_(self) -> None:
-        """In a notebook: the live grid (SweepView), plus a static copy that stays in the saved file."""
-        from IPython import get_ipython
+        """In a notebook: the live grid (SweepView), plus a static copy (attached by the presentation layer)."""
+        presenter = _hooks.get_sweep_presenter()
+        if presenter is None:
+            print(repr(self))
+        else:
+            presenter.display_sweep(self)
 
-        shell = get_ipython()
-        if shell is not None and getattr(self, "_suppress_display_at", None) == shell.execution_count:
-            return  # the magic displayed it already in this very cell
-        from .sweepview import show
-
-        show(self)
-
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
         """Where widgets do not render: the grid as static HTML (statuses, costs, result links)."""
-        from .sweepview import sweep_html
-
-        return sweep_html(self, thumbnails=False)
+        presenter = _hooks.get_sweep_presenter()
+        return presenter.sweep_html(self, thumbnails=False) if presenter is not None else None
 
     def on_change(self, listener: Any) -> Any:
         """Call `listener(sweep)` on the loop thread after any cell changes; returns an unsubscribe."""
@@ -461,31 +374,9 @@ class Sweep:
             self._changed()
 
 
-# A refused submit with one of these means the next ones would be refused too.
-STOP_ERRORS = (AuthError, InsufficientBalanceError, NotFoundError, ServerValidationError)
-
-
 def _submit_error(job: Job) -> BaseException | None:
     """The exception a refused submit ended the job with (set right after its final state change)."""
     return job._done.exception() if job.done() else None
-
-
-def _slug(value: Any) -> str:
-    text = re.sub(r"[^A-Za-z0-9]+", "-", str(value)).strip("-")
-    return (text[:24] or "x").lower()
-
-
-def product_cells(order: Sequence[str], axes: dict[str, list[Any]],
-                  common: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(axis values, inputs) per combination, first axis slowest, inputs in the given key order; a seed control
-    gives one seed per job, in that order."""
-    combos = []
-    for values in itertools.product(*axes.values()):  # no axes: one combination
-        chosen = dict(zip(axes, values, strict=True))
-        inputs = {key: chosen[key] if key in chosen else common[key] for key in order}
-        inputs = {k: v.take() if isinstance(v, SeedControl) else v for k, v in inputs.items()}
-        combos.append((chosen, inputs))
-    return combos
 
 
 def sweep(model_id: str, inputs: dict[str, Any], *, max_in_flight: int | None = None, fresh: bool = False,
@@ -497,7 +388,7 @@ def sweep(model_id: str, inputs: dict[str, Any], *, max_in_flight: int | None = 
     for the jobs that will be sent.
     """
     if client is None:
-        from .api import default_client
+        from ._client import default_client
 
         client = default_client()
     if not isinstance(inputs, dict):
@@ -524,25 +415,3 @@ def sweep(model_id: str, inputs: dict[str, Any], *, max_in_flight: int | None = 
     result = Sweep(client, model_id, axes, common, cells, limit)
     result._start()
     return result
-
-
-def differing(values: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(prefix, differing middle, suffix) of each text: the common start and end are split off (by words), so
-    a grid can show the part of a long prompt that differs between rows."""
-    if len(values) < 2:
-        return [("", v, "") for v in values]
-    words = [v.split(" ") for v in values]
-    start = 0
-    while all(len(w) > start for w in words) and len({w[start] for w in words}) == 1:
-        start += 1
-    end = 0
-    while all(len(w) - start > end for w in words) and len({w[len(w) - 1 - end] for w in words}) == 1:
-        end += 1
-    out = []
-    for w in words:
-        prefix = " ".join(w[:start])
-        middle = " ".join(w[start: len(w) - end])
-        suffix = " ".join(w[len(w) - end:]) if end else ""
-        out.append((prefix, middle, suffix))
-    return out
-

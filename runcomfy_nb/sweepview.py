@@ -15,6 +15,7 @@ import functools
 import html
 import io
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ import traitlets
 from IPython.display import HTML, DisplayHandle, display
 
 from . import schemas
+from ._outputs import is_safe_url
 from .config import settings
-from .outputs import is_safe_url
 from .seeds import seed_of
 from .sweeps import TERMINAL, Cell, Sweep, differing
 
@@ -191,7 +192,7 @@ class SweepView(_Shown):
             if self._scheduled:
                 return
             self._scheduled = True
-        from .loop import get_loop
+        from ._loop import get_loop
 
         get_loop().call_soon(self._after_change)
 
@@ -237,7 +238,7 @@ class SweepView(_Shown):
                 self._open_form(target["model_id"], {target["field"]: cell.outputs[0].url})
 
     def _open_form(self, model_id: str, values: dict[str, Any]) -> None:
-        from .widgets import form
+        from .modelform import form
 
         made = form(model_id, self.sweep.client, **values)
         if self.panel is not None:
@@ -262,11 +263,33 @@ def show(sweep: Sweep) -> SweepView:
     return sweep.view
 
 
+_shown_in: weakref.WeakKeyDictionary[Sweep, int] = weakref.WeakKeyDictionary()  # sweep -> cell that showed it
+
+
+def shown_in_this_cell(sweep: Sweep) -> None:
+    """Say that the current cell displayed `sweep` already (the sweep magic): the cell's result is not shown again."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        _shown_in[sweep] = shell.execution_count
+
+
+def display_sweep(sweep: Sweep) -> None:
+    """The live grid plus its static copy (what `sweep` shows in a notebook); once per cell."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and _shown_in.get(sweep) == shell.execution_count:
+        return  # the magic already displayed it in this very cell
+    show(sweep)
+
+
 # --- compare -----------------------------------------------------------------------------------------------
 
 
 def _compare_item(thing: Any, position: int) -> dict[str, Any]:
-    from .outputs import Output
+    from ._outputs import Output
 
     if isinstance(thing, Output):
         return {"title": thing.name, "url": thing.url, "kind": thing.kind, "inputs": []}

@@ -1,16 +1,20 @@
-"""anywidget front ends: `JobView` (one live job) and `ModelForm` (a schema-generated form with its history).
+"""anywidget front ends: `JobView` (one live job) and what every widget shares (ModelForm: runcomfy_nb.modelform).
 
-No HTTP here: widgets read Jobs and call the public API. Trait writes for job state happen on the loop thread
-(job listeners); front-end messages are handed to the loop or a worker thread, never handled by blocking.
+No HTTP here: widgets read Jobs and call the client. One writer thread for traits: the background loop's.
+Job listeners already run there; writes that start on the kernel thread (a form's submit, load, reset, its
+validation) are handed to the loop and waited for (`_on_loop`). Jobs and widgets do not hold each other's
+state: the views live in a weak map keyed by job, form messages name a run by the job's local id.
 The traits and messages are the contract with js/ (docs/widgets.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextvars
-import copy
 import functools
-import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +23,42 @@ import traitlets
 from IPython.display import HTML, DisplayHandle, display
 
 from . import schemas
-from .api import Client, default_client
+from ._client import Client, client_of
+from ._job import TERMINAL, Job
+from ._loop import get_loop, in_loop_thread, spawn
+from ._render import inputs_summary, job_html, static_copy
 from .config import settings
-from .errors import InputValidationError, brief
-from .job import TERMINAL, Job
-from .media import prepare_media
-from .render import inputs_summary, job_html, static_copy
 
 STATIC = Path(__file__).parent / "static"
+# job local id -> its live view, made once; the job does not know its views, and a closed view is forgotten
+_views: weakref.WeakValueDictionary[str, JobView] = weakref.WeakValueDictionary()
+_shown_in: weakref.WeakKeyDictionary[Job, int] = weakref.WeakKeyDictionary()  # job -> cell that displayed it
+
+
+def _on_loop(write: Callable[[], Any]) -> None:
+    """Run a trait write on the loop thread (the widgets' one writer) and wait for it: callers see it done."""
+    if in_loop_thread():
+        write()
+        return
+    done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            write()
+            done.set_result(None)
+        except BaseException as error:
+            done.set_exception(error)
+
+    get_loop().call_soon_threadsafe(run)
+    done.result(timeout=60)
 
 
 def _ms(seconds: float | None) -> float | None:
     return seconds * 1000.0 if seconds else None
 
 
-def _labels(model_id: str, client: Client) -> dict[str, str]:
-    raw = client.schema(model_id) or {}
+def _labels(model_id: str, client: Client | None) -> dict[str, str]:
+    raw = (client.schema(model_id) if client is not None else schemas.shipped_schema(model_id)) or {}
     return {f["key"]: f["label"] for f in schemas.describe_fields(raw)} if raw else {}
 
 
@@ -99,6 +123,8 @@ class _Persisted(anywidget.AnyWidget):
 
 
 class JobView(_Persisted):
+    """The live view of one job: status, queue position, elapsed time, outputs, Cancel and Save."""
+
     _esm = STATIC / "jobview.js"
     _css = STATIC / "widgets.css"
 
@@ -120,16 +146,16 @@ class JobView(_Persisted):
     notice = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, job: Job, **kwargs: Any) -> None:
-        labels = _labels(job.model_id, job.client)
+        labels = _labels(job.model_id, client_of(job))
         state = job_state(job, labels)
         state.pop("local_id")
         # The comm opens with the job's real state, not the traits' defaults.
-        super().__init__(model_key=job.model_id, display_name=job.client.display_name(job.model_id),
+        super().__init__(model_key=job.model_id, display_name=schemas.display_name(job.model_id),
                          simulator=job.simulator, **state, **kwargs)
-        self.job = job
+        self.job = job  # the job this view shows (and cancels, saves); the job does not know its views
         self._labels = labels
         job.on_change(self._on_job_change)
-        self._sync(job)  # anything that changed while the comm was opening
+        _on_loop(lambda: self._sync(job))  # anything that changed while the comm was opening
         self.on_msg(self._on_front_end_message)
 
     def _sync(self, job: Job) -> None:
@@ -153,179 +179,45 @@ class JobView(_Persisted):
         if kind == "cancel":
             self.job.cancel_in_background()
         elif kind == "save":
-            threading.Thread(target=self._save, daemon=True).start()
+            spawn(self._save(), owner=self.job.transport)
 
-    def _save(self) -> None:
+    async def _save(self) -> None:
+        # The downloads block (Output.save), so they run in the loop's executor; the notice is written here.
         try:
-            self.notice = _save_outputs(self.job)
+            notice = await asyncio.get_running_loop().run_in_executor(None, _save_outputs, self.job)
         except Exception as error:
-            self.notice = f"Save failed: {error}"
-
-
-class ModelForm(_Persisted):
-    """A form generated from a model's schema; each submit adds a live run to its history.
-
-    Works offline from the shipped schemas: without a token or a running simulator it still renders and
-    validates, and says at submit time how to get either.
-    """
-
-    _esm = STATIC / "form.js"
-    _css = STATIC / "widgets.css"
-
-    # not `model_id`: ipywidgets.Widget.model_id is the comm id that views point at
-    model_key = traitlets.Unicode("").tag(sync=True)
-    display_name = traitlets.Unicode("").tag(sync=True)
-    simulator = traitlets.Bool(False).tag(sync=True)
-    fields = traitlets.List().tag(sync=True)
-    values = traitlets.Dict().tag(sync=True)
-    errors = traitlets.Dict().tag(sync=True)
-    busy = traitlets.Bool(False).tag(sync=True)
-    history = traitlets.List().tag(sync=True)
-
-    def __init__(self, model_id: str, client: Client | None = None, **initial: Any) -> None:
-        from .errors import ConfigError
-
-        self._client = client
-        if client is None:
-            try:
-                self._client = default_client()
-            except ConfigError:  # no token, no simulator: the form still works from the shipped schema
-                self._client = None
-        raw = self._client.schema(model_id) if self._client else schemas.shipped_schema(model_id)
-        if raw is None:
-            known = [m["model_id"] for m in (self._client.models() if self._client else schemas.shipped_models())]
-            raise schemas.unknown_model_error(model_id, known)
-        self._raw = raw
-        fields = schemas.describe_fields(raw)
-        # Only real defaults fill the form; a required field's example is a placeholder (describe_fields).
-        self._defaults = {f["key"]: copy.deepcopy(f["default"]) for f in fields if "default" in f}
-        entry = schemas.shipped_entry(model_id)
-        name = self._client.display_name(model_id) if self._client else (entry or {}).get("display_name", model_id)
-        super().__init__(model_key=model_id, display_name=name,
-                         simulator=bool(self._client and self._client.simulator), fields=fields)
-        self.jobs: list[Job] = []
-        self._labels = {f["key"]: f["label"] for f in fields}
-        self._lock = threading.Lock()
-        self.observe(self._validate, names="values")
-        self.values = {**self._defaults, **initial}
-        self.on_msg(self._on_front_end_message)
-
-    def __repr__(self) -> str:
-        return f"<ModelForm {self.model_key} runs={len(self.jobs)}>"
-
-    @property
-    def client(self) -> Client:
-        """The client this form submits with (the default one, looked up again if there was none)."""
-        if self._client is None:
-            self._client = default_client()  # raises ConfigError saying how to get a token or the simulator
-            self.simulator = self._client.simulator
-        return self._client
-
-    @property
-    def last(self) -> Job | None:
-        """The most recent run."""
-        return self.jobs[0] if self.jobs else None
-
-    @traitlets.validate("values")
-    def _local_media(self, proposal: dict[str, Any]) -> dict[str, Any]:
-        """A local file, bytes or PIL image given for a media field becomes a data: URI the form can preview."""
-        values = dict(proposal["value"])
-        for key, kind in schemas.media_fields(self._raw).items():
-            value = values.get(key)
-            if value is None or (isinstance(value, str) and (value == "" or "://" in value or value.startswith("data:"))):
-                continue
-            try:
-                values[key] = prepare_media({key: kind}, {key: value}, {})[key]
-            except Exception:  # shown as the field's error by _validate; keep what JSON can carry
-                values[key] = value if isinstance(value, str) else None
-        return values
-
-    def _clean_values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.values.items() if v is not None and v != ""}
-
-    def problems(self) -> dict[str, str]:
-        """field -> message for every problem with the current values ({} when they can be submitted)."""
-        values = self._clean_values()
-        errors: dict[str, str] = {}
-        for field in self.fields:
-            if field["required"] and field["key"] not in values:
-                example = f" (e.g. {brief(field['example'], 60)})" if "example" in field else ""
-                errors[field["key"]] = f"{field['key']}: required — fill this in{example}"
-        full = schemas.apply_defaults(self._raw, values)
-        media = schemas.media_fields(self._raw)
-        for key, kind in media.items():
-            if full.get(key) is None or key in errors:
-                continue
-            try:
-                full.update(prepare_media({key: kind}, {key: full[key]}, {key: self._defaults.get(key)}))
-            except InputValidationError as error:
-                errors[key] = str(error)
-        for problem in schemas.check_inputs(self._raw, full):
-            errors.setdefault(problem.field or "_form", str(problem))
-        return errors
-
-    def _validate(self, _change: Any = None) -> None:
-        self.errors = self.problems()
-
-    def submit(self) -> Job | None:
-        """Submit the current values (what the Submit button does); None if they are invalid or cannot be sent."""
-        self._validate()
-        if self.errors:
-            return None
-        self.busy = True
-        try:
-            job = self.client.start(self.model_key, self._clean_values())
-        except Exception as error:
-            self.errors = {**self.errors, "_form": str(error)}
-            return None
-        finally:
-            self.busy = False
-        with self._lock:
-            self.jobs.insert(0, job)
-        job.on_change(lambda _job: self._refresh_history())
-        self._refresh_history()
-        return job
-
-    def _refresh_history(self) -> None:
-        with self._lock:
-            history = [job_state(job, self._labels) for job in self.jobs]
-        self.history = history
-        self._refresh_fallback()
-
-    def load(self, index: int) -> None:
-        """Put a past run's inputs back into the form."""
-        self.values = {**self._defaults, **copy.deepcopy(self.jobs[index].inputs)}
-
-    def reset(self) -> None:
-        """Back to the model's defaults (examples stay placeholders)."""
-        self.values = dict(self._defaults)
-
-    def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
-        if kind == "submit":
-            self.submit()
-        elif kind == "reset":
-            self.reset()
-        elif kind == "load" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self.jobs):
-            self.load(content["index"])
-        elif kind == "cancel":
-            for job in self.jobs:
-                if job.request_id == content.get("request_id"):
-                    job.cancel_in_background()
-
-    def _fallback_html(self) -> str:
-        with self._lock:
-            cards = [job_html(job, self._labels) for job in self.jobs]
-        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet")
-
-
-def form(model_id: str, client: Client | None = None, **initial: Any) -> ModelForm:
-    """A form generated from the model's schema; each submit adds a live run to its history."""
-    return ModelForm(model_id, client=client, **initial)
+            notice = f"Save failed: {error}"
+        self.notice = notice
 
 
 def show(job: Job) -> JobView:
     """The job's JobView (made once), for display."""
-    if job.view is None:
-        job.view = JobView(job)
-    return job.view
+    view = view_of(job)
+    if view is None:
+        view = _views[job.local_id] = JobView(job)
+    return view
+
+
+def view_of(job: Job) -> JobView | None:
+    """The job's JobView if it was displayed (and is still open)."""
+    view = _views.get(job.local_id)
+    return view if view is not None and view.job is job else None
+
+
+def shown_in_this_cell(job: Job) -> None:
+    """Say that the current cell displayed `job` already: the cell's result then does not show it again."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        _shown_in[job] = shell.execution_count
+
+
+def display_job(job: Job) -> None:
+    """The live JobView plus its static copy (what `job` shows in a notebook); once per cell."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and _shown_in.get(job) == shell.execution_count:
+        return  # the magic already displayed it (or `;` hid it) in this very cell
+    show(job)._ipython_display_()

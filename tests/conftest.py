@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,33 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                  "RUNCOMFY_MODEL_API_BASE", "RUNCOMFY_NB_AUTOSAVE"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+def polling_left_behind() -> list[str]:
+    """Close the default clients (rc.*, magics, forms), give ending tasks a moment, then cancel and name every
+    job task still alive: a client some test forgot to close."""
+    import sys
+
+    if "runcomfy_nb._loop" not in sys.modules:
+        return []
+    from runcomfy_nb import _client, _loop
+
+    _client.close_default_clients()
+    deadline = time.monotonic() + 10  # a hang-catching deadline, not a timing assertion
+    while _loop.live_tasks() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [task.get_name() for task in _loop.live_tasks()]
+    _loop.cancel_owned(None)
+    return left
+
+
+@pytest.fixture(autouse=True)
+def no_polling_left_behind() -> Iterator[None]:
+    """A client's polling ends with the test that made it; a job task that outlives its test fails that test."""
+    yield
+    left = polling_left_behind()
+    if left:
+        pytest.fail(f"{len(left)} polling task(s) outlived the test (close its client): {left[:3]}")
 
 
 @pytest.fixture(scope="session")

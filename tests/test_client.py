@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import runcomfy_nb as rc
-from runcomfy_nb.client import RetryPolicy, parse_retry_after
+from runcomfy_nb._http import RetryPolicy, parse_retry_after
 
 RED = Image.new("RGB", (64, 48), (200, 30, 30))
 
@@ -95,7 +95,7 @@ def test_status_faults_are_retried_and_the_job_completes(client: Any, sim: Any) 
     sim.configure(fail_next={"status": 3, "result": 2}, fail_next_kind="503")
     job = client.submit("wan-ai/wan-2-5/text-to-image", prompt="through faults", aspect_ratio="1024:1024 (1:1)")
     assert len(job.wait(timeout=60)) == 1
-    assert client.api.counters.by_reason.get("503", 0) >= 5
+    assert client.transport.counters.by_reason.get("503", 0) >= 5
     assert sim.counters()["submits_accepted"] == 1
 
 
@@ -113,7 +113,7 @@ def test_retry_after_is_honoured(client: Any, sim: Any) -> None:
     started = time.monotonic()
     job.wait(timeout=60)
     assert time.monotonic() - started >= 1.0
-    assert client.api.counters.by_reason.get("429") == 1
+    assert client.transport.counters.by_reason.get("429") == 1
 
 
 def test_retry_after_parsing() -> None:
@@ -170,7 +170,7 @@ def test_a_submit_is_retried_while_the_connection_is_refused(isolated_home: Path
     try:
         job = client.submit("wan-ai/wan-2-5/text-to-image", {"prompt": "late server"})
         assert job.request_id
-        assert client.api.counters.by_reason.get("ConnectError", 0) >= 1
+        assert client.transport.counters.by_reason.get("ConnectError", 0) >= 1
         counters = httpx.get(f"http://127.0.0.1:{port}/_sim/counters").json()
         assert counters["submits_received"] == 1 and counters["submits_accepted"] == 1
     finally:
@@ -193,7 +193,7 @@ def test_unreachable_api_says_so(isolated_home: Path) -> None:
 def test_result_answering_400005_while_unfinished_is_not_ready(client: Any, sim: Any) -> None:
     sim.configure(result_unfinished="400005")
     job = client.submit("wan-ai/wan-2-5/text-to-image", prompt="patience", aspect_ratio="1024:1024 (1:1)")
-    status = client.api.status
+    status = client.transport.status
     assert job.wait(timeout=60) and status  # completes through the 400005 answers
 
 

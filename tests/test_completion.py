@@ -67,6 +67,13 @@ def test_cell_magic_body(ip: Any) -> None:
     assert not any("width×height" in c for c in complete(ip, head + "  wi"))  # a continuation line is free text
 
 
+def test_the_sweep_subcommand_completes_its_model_and_fields(ip: Any) -> None:
+    assert "%runcomfy sweep" in complete(ip, "%runcomfy sw")
+    assert complete(ip, "%runcomfy sweep wan") == [f"%runcomfy sweep {WAN}"]
+    assert complete(ip, f"%runcomfy sweep {WAN} asp") == [f"%runcomfy sweep {WAN} aspect_ratio="]
+    assert complete(ip, f"%%runcomfy sweep {WAN} -o grid\nasp") == [f"%%runcomfy sweep {WAN} -o grid\naspect_ratio: "]
+
+
 def test_python_calls(ip: Any) -> None:
     assert complete(ip, 'rc.submit("wan') == [f'rc.submit("{WAN}']
     assert complete(ip, 'rc.form("ideogram/') == ['rc.form("ideogram/ideogram-v3/reframe']

@@ -34,7 +34,7 @@ import pytest
 from PIL import Image
 
 import runcomfy_nb as rc
-from runcomfy_nb.loop import run_sync
+from runcomfy_nb._loop import run_sync
 from runcomfy_nb.sim import body_sha256
 
 pytestmark = pytest.mark.faults
@@ -155,7 +155,7 @@ def watch_responses(client: Any, tally: Tally) -> None:
             value = response.headers.get("Retry-After")
             tally.retry_after["absent" if value is None else "seconds" if value.strip().isdigit() else "http-date"] += 1
 
-    client.api.http.event_hooks = {"request": [], "response": [hook]}
+    client.transport.http.event_hooks = {"request": [], "response": [hook]}
 
 
 async def submit_wave(client: Any, wave: list[Planned], tally: Tally) -> None:
@@ -210,7 +210,7 @@ def probe_deadlines(plan: Planned, tally: Tally, timeout: float = 0.3) -> None:
 def check_catalog(client: Any, tally: Tally) -> None:
     for attempt in range(3):
         try:
-            answer = run_sync(client.api.list_models(include_schema="true", limit=200), timeout=60)
+            answer = run_sync(client.transport.list_models(include_schema="true", limit=200), timeout=60)
             break
         except rc.RunComfyError:
             tally.catalog_repeated += 1
@@ -343,7 +343,7 @@ def run_fault_suite(sim: Any, client: Any, *, waves: int = 3, per_wave: int = 10
     rate = sum(faults.values()) / requests
     assert rate >= 0.20, f"only {rate:.1%} of {requests} requests failed"
     assert set(ALL_KINDS) <= set(faults), faults
-    by_reason = dict(client.api.counters.by_reason)
+    by_reason = dict(client.transport.counters.by_reason)
     assert by_reason.get("ReadTimeout", 0) >= 1 and by_reason.get("RemoteProtocolError", 0) >= 1, by_reason
     slow_below = sum(n for seconds, n in tally.slow_by_phase if seconds < READ_TIMEOUT)
     slow_beyond = sum(n for seconds, n in tally.slow_by_phase if seconds >= READ_TIMEOUT)
@@ -367,8 +367,8 @@ def run_fault_suite(sim: Any, client: Any, *, waves: int = 3, per_wave: int = 10
         "slow_beyond_read_timeout": slow_beyond,
         "read_timeout_s": READ_TIMEOUT,
         "http_429_retry_after": dict(tally.retry_after),
-        "client_requests": client.api.counters.requests,
-        "client_retries": client.api.counters.retries,
+        "client_requests": client.transport.counters.requests,
+        "client_retries": client.transport.counters.retries,
         "client_retries_by_reason": dict(sorted(by_reason.items())),
         "submits_received": counters["submits_received"],
         "submits_accepted": counters["submits_accepted"],
@@ -420,7 +420,7 @@ def test_the_connection_pool_survives_contention_with_slow_answers(sim: Any) -> 
         sim.configure(faults={"rate": 1.0, "kinds": ["slow"], "paths": ["status"], "slow_seconds": 0.3})
 
         async def burst(n: int) -> list[Any]:
-            return await asyncio.gather(*(client.api.status(job.request_id) for _ in range(n)),
+            return await asyncio.gather(*(client.transport.status(job.request_id) for _ in range(n)),
                                         return_exceptions=True)
 
         for _ in range(2):
@@ -429,8 +429,8 @@ def test_the_connection_pool_survives_contention_with_slow_answers(sim: Any) -> 
             assert [a for a in answers if isinstance(a, BaseException)] == []
             assert all(a["status"] == "completed" for a in answers)
             assert time.monotonic() - started < 15
-        assert "PoolTimeout" not in client.api.counters.by_reason, client.api.counters.by_reason
-        pool = client.api.http._transport._pool  # httpcore internals, as a diagnostic: no slot left behind
+        assert "PoolTimeout" not in client.transport.counters.by_reason, client.transport.counters.by_reason
+        pool = client.transport.http._transport._pool  # httpcore internals, as a diagnostic: no slot left behind
         assert not [c for c in pool.connections if "CONNECTING" in repr(c)], pool.connections
     finally:
         client.close()

@@ -43,13 +43,15 @@ from hypothesis_jsonschema import from_schema
 from IPython.core.error import UsageError
 
 import runcomfy_nb as rc
-from runcomfy_nb import media, schemas
+from runcomfy_nb import _media as media
+from runcomfy_nb import schemas
+from runcomfy_nb._job import Job
+from runcomfy_nb._loop import run_sync
+from runcomfy_nb._outputs import Output, is_safe_url, parse_outputs, safe_file_name
+from runcomfy_nb._render import job_html, static_copy
+from runcomfy_nb._urls import is_loopback_host
 from runcomfy_nb.errors import InputValidationError, MediaInputError
-from runcomfy_nb.job import Job
-from runcomfy_nb.loop import run_sync
 from runcomfy_nb.magics import parse_body, parse_pairs, tokenize
-from runcomfy_nb.outputs import Output, is_safe_url, parse_outputs, safe_file_name
-from runcomfy_nb.render import job_html, static_copy
 
 TEST_TOKEN = "rc-test-token-7f3a9c"  # as in conftest.py
 
@@ -474,10 +476,11 @@ def assert_inert(markup: str, *texts: str) -> _Collector:
 def _job(model_id: str, inputs: dict[str, Any], *, status: str = "completed", error: str | None = None,
          request_id: str = "abc123", output: dict[str, Any] | None = None) -> Job:
     client = rc.Client(token=TEST_TOKEN, base_url="http://127.0.0.1:9")  # never contacted
-    job = Job(client, model_id, inputs, request_id=request_id, status=status)
+    job = Job(model_id, inputs, transport=client.transport, journal=client.journal, run_times=client.run_times,
+              request_id=request_id, status=status)
     job.error = error
     job.finished_at = job.created_at + 1.5
-    job.outputs = parse_outputs(output or {}, request_id, client)
+    job.outputs = parse_outputs(output or {}, request_id, client.transport)
     return job
 
 
@@ -595,7 +598,7 @@ def test_output_save_of_a_hostile_url_stays_in_the_folder(hostile: str, http_ser
                                                           checker: Any) -> None:
     target = tmp_path / "root" / "out"
     url = f"{http_server.url}/{quote(hostile, safe='/%')}"
-    (output,) = parse_outputs({"image": url}, "req-1", checker)
+    (output,) = parse_outputs({"image": url}, "req-1", checker.transport)
     path = output.save(target)
     assert path.parent == target.resolve() and path.read_bytes() == PNG_1X1
     assert {p.resolve() for p in (tmp_path / "root").rglob("*")} == {target.resolve(), path}
@@ -615,7 +618,7 @@ def test_output_save_properties_against_a_real_http_server(http_server: Any, che
         def check(path: str, name: str, request_id: str) -> None:
             shutil.rmtree(root, ignore_errors=True)
             url = f"{http_server.url}/{quote(path, safe='')}"
-            (output,) = parse_outputs({"image": url}, request_id, checker)
+            (output,) = parse_outputs({"image": url}, request_id, checker.transport)
             saved = [output.save(target)]
             if name:
                 saved.append(output.save(target, name=name))
@@ -730,7 +733,7 @@ def test_every_media_value_is_sendable_or_refused(value: Any) -> None:
     if scheme == "https":
         assert parts.hostname
     elif scheme == "http":
-        assert media.is_loopback_host(parts.hostname) and "@" not in parts.netloc
+        assert is_loopback_host(parts.hostname) and "@" not in parts.netloc
     else:
         assert scheme == "data" and sent[5:].lower().startswith("image/"), sent
         assert len(sent) <= 6 * MiB * 4 // 3 + 64
@@ -793,14 +796,14 @@ DEEP_JSON = b'{"status": "in_queue", "x": ' + b"[" * 100_000 + b"]" * 100_000 + 
 def _hostile_api(http_server: Any, routes: dict[str, tuple[int, Any, str]]) -> Any:
     http_server.routes.update(routes)
     return rc.Client(token=TEST_TOKEN, base_url=http_server.url,
-                     retry=rc.client.RetryPolicy(attempts=2, base_delay=0.01))
+                     retry=rc._http.RetryPolicy(attempts=2, base_delay=0.01))
 
 
 def test_deeply_nested_json_from_the_api_is_a_server_error(http_server: Any) -> None:
     client = _hostile_api(http_server, {"/v1/requests/deep1/status": (200, DEEP_JSON, "application/json")})
     try:
         with pytest.raises(rc.ServerError):
-            run_sync(client.api.status("deep1"))
+            run_sync(client.transport.status("deep1"))
     finally:
         client.close()
 

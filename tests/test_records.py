@@ -6,7 +6,7 @@ import base64
 from datetime import datetime
 from pathlib import Path
 
-from runcomfy_nb.journal import Journal
+from runcomfy_nb._journal import Journal
 from runcomfy_nb.records import JobList, summary
 
 T0 = 1_800_000_000.0

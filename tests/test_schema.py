@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from runcomfy_nb import schemas
+from runcomfy_nb._media import prepare_media
 from runcomfy_nb.errors import InputValidationError
-from runcomfy_nb.media import prepare_media
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 CASES = json.loads((Path(__file__).parent / "cases" / "invalid_inputs.json").read_text(encoding="utf-8"))

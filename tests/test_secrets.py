@@ -32,9 +32,9 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 
 import runcomfy_nb as rc
-from runcomfy_nb.client import RetryPolicy
-from runcomfy_nb.loop import run_sync
-from runcomfy_nb.outputs import parse_outputs
+from runcomfy_nb._http import RetryPolicy
+from runcomfy_nb._loop import run_sync
+from runcomfy_nb._outputs import parse_outputs
 
 TOKEN = "rcnb-secret-" + secrets.token_hex(16)
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +111,7 @@ for _name in ("runcomfy_nb", "httpx", "httpcore"):
 # Hold a connection to the journal open for the whole run: SQLite deletes the -wal file when the last connection
 # closes, and the journal closes its connection after every write; this keeps the WAL (and what it holds) around.
 import sqlite3
-from runcomfy_nb.journal import default_journal
+from runcomfy_nb._journal import default_journal
 _rcnb_journal = default_journal().path
 default_journal().list(limit=1)  # creates it, in WAL mode
 _rcnb_hold = sqlite3.connect(_rcnb_journal)
@@ -121,9 +121,10 @@ _rcnb_hold.execute("SELECT count(*) FROM jobs").fetchall()  # a reader of the WA
 PROBE_CELL = """\
 import json, os, traceback
 import runcomfy_nb as rc
-from runcomfy_nb.client import RetryPolicy
-from runcomfy_nb.loop import run_sync
-from runcomfy_nb.widgets import JobView, ModelForm
+from runcomfy_nb._http import RetryPolicy
+from runcomfy_nb._loop import run_sync
+from runcomfy_nb.modelform import ModelForm
+from runcomfy_nb.widgets import JobView, view_of
 
 _T = os.environ["RUNCOMFY_API_TOKEN"]
 _client = rc.default_client()
@@ -145,10 +146,10 @@ def _catch(fn):
 _catch(lambda: _failing.wait(60))                                                    # JobFailedError
 _bad = rc.Client(token=_T + "-revoked", base_url=os.environ["RUNCOMFY_API_BASE"])   # a wrong token
 _catch(lambda: _bad.submit("wan-ai/wan-2-5/text-to-image", prompt="x"))              # AuthError (401, 400004)
-_catch(lambda: run_sync(_bad.api.status(fox.request_id)))                            # AuthError on a GET
+_catch(lambda: run_sync(_bad.transport.status(fox.request_id)))                            # AuthError on a GET
 _catch(lambda: _client.submit("wan-ai/wan-2-5/text-to-image",                        # 422 from the server
                               {"prompt": "x", "aspect_ratio": "7:3"}, validate=False))
-_catch(lambda: run_sync(_client.api.status("nosuchrequest0")))                       # NotFoundError 404001
+_catch(lambda: run_sync(_client.transport.status("nosuchrequest0")))                       # NotFoundError 404001
 _catch(lambda: _client.submit("nosuch/model/x", {"prompt": "x"}, validate=False))    # NotFoundError 400001
 _catch(lambda: rc.attach("not-in-the-journal"))                                      # NotFoundError (journal)
 _catch(lambda: _client.submit("wan-ai/wan-2-5/text-to-image", {"prompt": 5}))        # InputValidationError
@@ -159,9 +160,9 @@ _form_view = JobView(_form_job)
 _forms = [v for v in Out.values() if isinstance(v, ModelForm)]
 assert _forms, "the quickstart's form is in Out"
 _jobs = [fox, dream, clip, _form_job, _failing]
-_views = [job.view for job in (fox, dream, clip) if job.view is not None] + [_form_view]
+_views = [view_of(job) for job in (fox, dream, clip) if view_of(job) is not None] + [_form_view]
 assert len(_views) == 4
-_objects = [_client, _client.endpoint, _client.api, _client.endpoint.token, _bad, _bad.endpoint, _bad.api,
+_objects = [_client, _client.endpoint, _client.transport, _client.endpoint.token, _bad, _bad.endpoint, _bad.transport,
             *_jobs, *(o for job in _jobs for o in job.outputs), *_forms, _form, *_views]
 _texts = []
 for _o in _objects:
@@ -315,17 +316,17 @@ def test_client_objects_exceptions_and_logs_against_the_simulator_process(
         failing = client.submit(WAN, prompt="sim:fail now")
         expect(lambda: failing.wait(60), rc.JobFailedError)
         expect(lambda: bad.submit(WAN, prompt="x"), rc.AuthError)
-        expect(lambda: run_sync(bad.api.result(job.request_id)), rc.AuthError)
+        expect(lambda: run_sync(bad.transport.result(job.request_id)), rc.AuthError)
         expect(lambda: client.submit(WAN, {"prompt": "x", "aspect_ratio": "7:3"}, validate=False), rc.ServerValidationError)
-        expect(lambda: run_sync(client.api.cancel("nosuchrequest0")), rc.NotFoundError)
+        expect(lambda: run_sync(client.transport.cancel("nosuchrequest0")), rc.NotFoundError)
         expect(lambda: client.submit("nosuch/model/x", {"prompt": "x"}, validate=False), rc.NotFoundError)
         expect(lambda: client.submit(WAN, {"prompt": "x", "colour": "red"}), rc.InputValidationError)
         # faults: a dropped connection on submit (not retried) and 503s on status (retried, then logged)
         httpx.post(f"{url}/_sim/config", json={"fail_next": {"submit": 1}, "fail_next_kind": "drop"}).raise_for_status()
         expect(lambda: client.submit(WAN, prompt="dropped"), rc.SubmitUncertainError)
         httpx.post(f"{url}/_sim/config", json={"fail_next": {"status": 6}, "fail_next_kind": "503"}).raise_for_status()
-        expect(lambda: run_sync(client.api.status(job.request_id)), rc.ServerError)
-        for item in (client, client.endpoint, client.api, client.endpoint.token, bad, bad.endpoint, job, failing,
+        expect(lambda: run_sync(client.transport.status(job.request_id)), rc.ServerError)
+        for item in (client, client.endpoint, client.transport, client.endpoint.token, bad, bad.endpoint, job, failing,
                      *outputs):
             texts += [repr(item), str(item), f"{item}", f"{item!r}"]
         texts += [job._repr_html_(), failing._repr_html_(), json.dumps(rc.jobs(limit=None), default=repr)]
@@ -440,11 +441,11 @@ def test_authorization_is_sent_to_the_api_host_only(hosts: tuple[Any, Any], tmp_
             "video": f"{api.url}/o/own.mp4",                                  # the API's own host
             "images": [f"{api.url}/redirect?to={cdn.url}/o/redirected.png",   # the API's host, redirected away
                        f"http://localhost:{port}/o/alias.png"],               # same server, another host name
-        }, "r1", client)
+        }, "r1", client.transport)
         assert [o.read() for o in outputs] == [PNG] * 4
         saved = outputs[0].save(tmp_path / "out")
         assert saved.read_bytes() == PNG and outputs[0].to_pil().size == (1, 1)
-        assert run_sync(client.api.status("r1"))["status"] == "in_queue"  # an API call redirected to another host
+        assert run_sync(client.transport.status("r1"))["status"] == "in_queue"  # an API call redirected to another host
     finally:
         client.close()
     assert {r["path"] for r in cdn.requests} == {"/o/cdn.png", "/o/redirected.png", "/v1/requests/r1/status"}
@@ -481,7 +482,7 @@ def test_a_server_echoing_the_token_does_not_put_it_into_errors(hosts: tuple[Any
             errors.append(caught.value)
         for request_id in ("r1", "r2"):
             with pytest.raises(rc.APIError) as caught:
-                run_sync(client.api.status(request_id))
+                run_sync(client.transport.status(request_id))
             errors.append(caught.value)
     finally:
         client.close()

@@ -12,7 +12,7 @@ from PIL import Image
 
 import runcomfy_nb as rc
 from runcomfy_nb import costs
-from runcomfy_nb.client import RetryPolicy
+from runcomfy_nb._http import RetryPolicy
 from runcomfy_nb.config import settings
 from runcomfy_nb.sweeps import Cell, differing, find_axes, vary
 

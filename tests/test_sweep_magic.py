@@ -104,3 +104,19 @@ def test_reuse_and_budget_through_the_magic(ip: Any, sim: Any) -> None:
     assert sim.counters()["submits_received"] == 1
     still, _ = run(ip, f'%runcomfy {KONTEXT} prompt="magic" seed=11 image_url=@img')  # reuse costs nothing
     assert still.reused
+
+
+def test_runcomfy_sweep_line_and_cell_route_to_the_sweep_and_show_it_once(ip: Any, sim: Any) -> None:
+    ip.user_ns["img"] = RED
+    sw, captured = run(ip, f'%runcomfy sweep {KONTEXT} prompt=["fog", "dusk"] seed=3 image_url=@img --wait --timeout 60')
+    assert type(sw).__name__ == "Sweep" and [j.status for j in sw.jobs] == ["completed"] * 2
+    grids = [o for o in captured.outputs if "application/vnd.jupyter.widget-view+json" in o.data
+             and o.data["application/vnd.jupyter.widget-view+json"]["model_id"] == sw.view.model_id]
+    assert len(grids) == 1  # shown by the magic; the cell's result (the same Sweep) is not shown again
+    body = 'prompt: ["hail", "sleet"]\nseed: 5..6\nimage_url: https://example.com/photo.png\n'
+    cell, _ = run(ip, f"%%runcomfy sweep {KONTEXT} -o grid2 --max-in-flight 1\n{body}")
+    assert ip.user_ns["grid2"] is cell and cell.max_in_flight == 1 and len(cell.jobs) == 4
+    cell.wait(60)
+    assert cell.done() and [c.inputs["seed"] for c in cell.cells] == [5, 6, 5, 6]
+    assert [c.inputs["prompt"] for c in cell.cells] == ["hail", "hail", "sleet", "sleet"]
+    assert cell.max_seen_in_flight == 1

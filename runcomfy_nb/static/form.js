@@ -904,7 +904,7 @@ function render({ model, el }) {
     let ticking = false;
     runs.forEach((run, i) => {
       if (!run || typeof run !== "object") return;
-      let key = asText(run.request_id) || `#${i}`;
+      let key = asText(run.local_id) || `#${i}`;
       while (next.has(key)) key += "'";
       let entry = cards.get(key);
       if (!entry) {
@@ -914,10 +914,10 @@ function render({ model, el }) {
         ), index: i, run };
         e.card = createJobCard(doc, {
           title: false,
-          onCancel: () => model.send({ type: "cancel", request_id: asText(e.run.request_id) }),
+          onCancel: () => model.send({ type: "cancel", local_id: asText(e.run.local_id) }),
           onLoad: () => {
             resync();
-            model.send({ type: "load", index: e.index });
+            model.send({ type: "load", local_id: asText(e.run.local_id) });
           }
         });
         entry = e;

@@ -495,6 +495,7 @@ describe("buttons and messages", () => {
 describe("history", () => {
   const t0 = Date.now() - 20_000;
   const run = (id, over = {}) => ({
+    local_id: `local-${id}`,
     request_id: id,
     status: "completed",
     queue_position: null,
@@ -525,7 +526,7 @@ describe("history", () => {
     assert.equal(timers.intervals.size, 1, "one ticker for the running run");
   });
 
-  test("Load inputs and Cancel send their messages with index / request_id", () => {
+  test("Load inputs and Cancel name the run by its local id", () => {
     const { el, model } = mount("wan-ai/wan-2-5/text-to-image", {
       history: [run("r2", { status: "in_queue", queue_position: 0, finished_at: null, cancellable: true }), run("r1")],
     });
@@ -534,12 +535,17 @@ describe("history", () => {
     cards()[0].querySelector(".rcnb-cancel").click();
     cards()[0].querySelector(".rcnb-cancel").click();
     assert.equal(cards()[1].querySelector(".rcnb-cancel").disabled, true);
-    assert.deepEqual(model.sent, [{ type: "load", index: 1 }, { type: "cancel", request_id: "r2" }]);
-    // a new run arrives on top: indices shift, the load button follows
-    model.update({ history: [run("r3"), ...model.get("history")] });
+    assert.deepEqual(model.sent, [{ type: "load", local_id: "local-r1" }, { type: "cancel", local_id: "local-r2" }]);
+    // a new run arrives on top while still submitting (no request_id yet): the load button still follows its run
+    model.update({ history: [run("r3", { request_id: "", status: "submitting", finished_at: null }), ...model.get("history")] });
+    const submitting = cards()[0];
     cards()[2].querySelector(".rcnb-load").click();
-    assert.deepEqual(model.sent.at(-1), { type: "load", index: 2 });
+    assert.deepEqual(model.sent.at(-1), { type: "load", local_id: "local-r1" });
     assert.equal(cards()[2].querySelector(".rcnb-reqid").textContent, "r1");
+    // once accepted, the same card shows it (keyed by local id, not by the request_id that just arrived)
+    model.update({ history: [run("r3"), ...model.get("history").slice(1)] });
+    assert.equal(cards()[0], submitting);
+    assert.equal(cards()[0].querySelector(".rcnb-reqid").textContent, "r3");
   });
 
   test("cards and <video> elements are reused when their run did not change", () => {

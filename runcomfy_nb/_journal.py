@@ -49,6 +49,7 @@ _JSON_COLUMNS = ("inputs", "outputs", "saved")
 
 
 def default_path() -> Path:
+    """Where the journal lives: $RUNCOMFY_NB_HOME/journal.sqlite3, else the user's data directory."""
     home = os.environ.get("RUNCOMFY_NB_HOME")
     folder = Path(home) if home else Path(platformdirs.user_data_dir("runcomfy_nb", appauthor=False))
     return folder / "journal.sqlite3"
@@ -68,6 +69,8 @@ def _digest_big_media(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 class Journal:
+    """The SQLite record of every job this machine submitted (one row per job, keyed by local id)."""
+
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path else default_path()
         self._lock = threading.Lock()
@@ -92,6 +95,7 @@ class Journal:
                 yield self._conn
 
     def close(self) -> None:
+        """Close the connection (it reopens on next use)."""
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
@@ -99,6 +103,7 @@ class Journal:
 
     def record_submitting(self, local_id: str, model_id: str, base_url: str, simulator: bool,
                           inputs: dict[str, Any]) -> None:
+        """Put a job on record before its submit is sent (status "submitting")."""
         now = time.time()
         with self._db() as db:
             db.execute("INSERT INTO jobs (local_id, model_id, base_url, simulator, inputs, status, created_at, "
@@ -107,6 +112,7 @@ class Journal:
                         json.dumps(_digest_big_media(inputs), ensure_ascii=False), now, now))
 
     def update(self, local_id: str, **values: Any) -> None:
+        """Change columns of one job's row (JSON columns are encoded here)."""
         unknown = set(values) - set(_COLUMNS)
         if unknown:
             raise ValueError(f"unknown journal columns: {sorted(unknown)}")
@@ -119,12 +125,14 @@ class Journal:
             db.execute(f"UPDATE jobs SET {assignments} WHERE local_id = ?", (*values.values(), local_id))
 
     def get(self, request_id: str) -> dict[str, Any] | None:
+        """The row of a job by request_id or local id, or None."""
         with self._db() as db:
             row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE request_id = ? OR local_id = ?",
                              (request_id, request_id)).fetchone()
         return _row(row) if row else None
 
     def list(self, limit: int | None = 50, model_id: str | None = None) -> list[dict[str, Any]]:
+        """Rows newest first, optionally of one model, at most `limit` (None: all)."""
         query = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
         args: list[Any] = []
         if model_id:

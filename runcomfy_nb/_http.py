@@ -20,8 +20,8 @@ from urllib.parse import quote
 
 import httpx
 
-from . import __version__
-from .config import Endpoint
+from ._version import __version__
+from .config import Endpoint, Secret
 from .errors import (
     APIError,
     AuthError,
@@ -31,6 +31,7 @@ from .errors import (
     ServerError,
     ServerValidationError,
     SubmitUncertainError,
+    brief,
 )
 
 log = logging.getLogger("runcomfy_nb")
@@ -66,6 +67,7 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (0-based); a Retry-After wins, capped."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
@@ -96,6 +98,7 @@ class Counters:
     by_reason: dict[str, int] = field(default_factory=dict)
 
     def retried(self, reason: str) -> None:
+        """Count one retry and its reason (a status code or an exception name)."""
         self.retries += 1
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
 
@@ -107,7 +110,7 @@ class _Retry(Exception):
         self.error = error
 
 
-class ApiClient:
+class Transport:
     """One connection pool to one endpoint. Create and use it on one event loop."""
 
     def __init__(self, endpoint: Endpoint, *, timeout: httpx.Timeout | float | None = None,
@@ -121,10 +124,11 @@ class ApiClient:
         self._slots: asyncio.Semaphore | None = None
 
     def __repr__(self) -> str:
-        return f"ApiClient({self.endpoint.base_url!r})"
+        return f"Transport({self.endpoint.base_url!r})"
 
     @property
     def http(self) -> httpx.AsyncClient:
+        """The httpx client (one pool), made on first use on the loop."""
         if self._http is None:
             self._http = httpx.AsyncClient(
                 base_url=self.endpoint.base_url,
@@ -150,6 +154,7 @@ class ApiClient:
         return self._slots
 
     async def aclose(self) -> None:
+        """Close the connection pool (it reopens on next use)."""
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -164,13 +169,14 @@ class ApiClient:
         if not isinstance(request_id, str) or not request_id:
             raise SubmitUncertainError(
                 "The API accepted the submit but its answer has no request_id; the job may exist. "
-                f"Answer: {_scrub(_clip(body), self.endpoint.token.reveal())}")
+                f"Answer: {_scrub(brief(body, 300), self.endpoint.token.reveal())}")
         base = f"{self.endpoint.base_url}/v1/requests/{quote(request_id, safe='')}"
         for name in ("status", "result", "cancel"):
             body.setdefault(f"{name}_url", f"{base}/{name}")
         return body
 
     async def status(self, request_id: str) -> dict[str, Any]:
+        """The job's /status answer (status, queue_position); {} when it is not an object."""
         body = await self._request("GET", _request_path(request_id, "status"), request_id=request_id)
         return body if isinstance(body, dict) else {}
 
@@ -193,11 +199,13 @@ class ApiClient:
         return "cancelled" if outcome == "canceled" else outcome
 
     async def list_models(self, **params: Any) -> dict[str, Any]:
+        """The catalog page (`models` and paging) for the given query parameters."""
         query = {k: v for k, v in params.items() if v is not None}
         body = await self._request("GET", "/v1/models", params=query)
         return body if isinstance(body, dict) else {"models": []}
 
     async def get_model(self, model_id: str) -> dict[str, Any]:
+        """One model's catalog entry (with its input_schema when the API has one)."""
         body = await self._request("GET", "/v1/models/" + _model_path(model_id))
         return body if isinstance(body, dict) else {}
 
@@ -295,7 +303,7 @@ class ApiClient:
 
     def _error(self, method: str, path: str, status: int, body: Any, request_id: str | None) -> APIError:
         code = body.get("error_code") if isinstance(body, dict) else None
-        text = _scrub(_message(body), self.endpoint.token.reveal())
+        text = _scrub(error_text(body, with_code=False), self.endpoint.token.reveal())
         where = f"{method} {path} → HTTP {status}" + (f", error_code {code}" if code else "")
         kwargs = {"status_code": status, "error_code": code if isinstance(code, int) else None,
                   "request_id": request_id, "body": body}
@@ -316,6 +324,17 @@ class ApiClient:
         return APIError(f"API error ({where}): {text}", **kwargs)
 
 
+_plain: Transport | None = None
+
+
+def plain_transport() -> Transport:
+    """A shared transport with no token, for downloading an absolute URL that no client owns."""
+    global _plain
+    if _plain is None:
+        _plain = Transport(Endpoint("", Secret("")))
+    return _plain
+
+
 def _without_pool_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
     value = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
     return httpx.Timeout(connect=value.connect, read=value.read, write=value.write, pool=None)
@@ -330,29 +349,41 @@ def _request_path(request_id: str, action: str) -> str:
     return f"/v1/requests/{quote(request_id, safe='')}/{action}"
 
 
-def _message(body: Any) -> str:
-    if isinstance(body, dict):
-        text = str(body.get("error_message") or body.get("message") or body.get("error") or "")
-        detail = body.get("detail")
-        if isinstance(detail, list):
-            parts = []
-            for item in detail:
-                if isinstance(item, dict):
-                    raw_loc = item.get("loc")
-                    loc = ".".join(str(x) for x in raw_loc if x != "body") if isinstance(raw_loc, list) else ""
-                    parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg", item)))
-                else:
-                    parts.append(str(item))
-            text = (text + "; " if text else "") + "; ".join(parts)
-        elif detail:
-            text = (text + "; " if text else "") + str(detail)
-        return text or _clip(body)
-    return _clip(body)
+def error_text(value: Any, *, with_code: bool = True) -> str:
+    """An API error made readable; "" when there is none.
 
-
-def _clip(value: Any, limit: int = 300) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)[:limit]
-    return text[:limit]
+    Takes an error body (`error_message`/`message`/`error` and a `detail` string or list of {loc, msg}), a job's
+    `error` field (a string, an object, or a list of {errorCode, error, debugInfo}), or anything else (clipped).
+    `with_code=False` leaves out the error code (an HTTP error names it already).
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n".join(error_text(item, with_code=with_code) for item in value)
+    if not isinstance(value, dict):
+        return brief(value, 300)
+    text = str(value.get("error_message") or value.get("message") or value.get("error") or "")
+    detail = value.get("detail")
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                raw_loc = item.get("loc")
+                loc = ".".join(str(x) for x in raw_loc if x != "body") if isinstance(raw_loc, list) else ""
+                parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg", item)))
+            else:
+                parts.append(str(item))
+        text = (text + "; " if text else "") + "; ".join(parts)
+    elif detail:
+        text = (text + "; " if text else "") + str(detail)
+    code = (value.get("errorCode") or value.get("error_code") or value.get("code")) if with_code else None
+    line = f"[{code}] {text}" if code else text
+    debug = value.get("debugInfo")
+    if debug:
+        line += f"\n    {debug}"
+    return line or brief(value, 300)
 
 
 def _scrub(text: str, token: str) -> str:

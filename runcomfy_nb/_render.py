@@ -9,10 +9,10 @@ import html
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .outputs import is_safe_url
+from .schemas import display_name
 
 if TYPE_CHECKING:
-    from .job import Job
+    from ._job import Job
 
 _COLOURS = {"completed": "#1a7f37", "failed": "#cf222e", "cancelled": "#6e7781", "in_progress": "#0969da",
             "in_queue": "#9a6700", "submitting": "#8250df"}
@@ -28,6 +28,7 @@ def _esc(value: Any) -> str:
 
 
 def summarise_value(value: Any, limit: int = 300) -> str:
+    """One input value as a short text: inline media by type and size, anything else clipped."""
     if isinstance(value, str) and value.startswith("data:"):
         mime = value[5:].split(";")[0].split(",")[0]
         return f"<inline {mime}, {len(value) * 3 // 4 // 1024} KiB>"
@@ -42,11 +43,13 @@ def summarise_value(value: Any, limit: int = 300) -> str:
 
 
 def inputs_summary(inputs: dict[str, Any], labels: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """[{label, value}] for a job's inputs, labelled as the form labels them."""
     labels = labels or {}
     return [{"label": labels.get(k, k), "value": summarise_value(v)} for k, v in inputs.items()]
 
 
 def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
+    """A job as one static card: model, request_id, status, inputs, error and outputs (all escaped)."""
     status = job.status
     colour = _COLOURS.get(status, "#57606a")
     elapsed = ""
@@ -61,17 +64,7 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     rows = "".join(f"<tr style='background:none'><td style='{cell};color:#57606a'>{_esc(i['label'])}</td>"
                    f"<td style='{cell};white-space:pre-wrap'>{_esc(i['value'])}</td></tr>"
                    for i in inputs_summary(job.inputs, labels))
-    media = []
-    for output in job.outputs:
-        if not is_safe_url(output.url):
-            media.append(f"<code>{_esc(output.url)}</code>")
-        elif output.kind == "image":
-            media.append(f'<a href="{_esc(output.url)}" target="_blank" rel="noopener"><img src="{_esc(output.url)}" '
-                         f'alt="{_esc(output.name)}" style="max-width:100%;max-height:480px"></a>')
-        elif output.kind == "video":
-            media.append(f'<video src="{_esc(output.url)}" controls preload="metadata" style="max-width:100%"></video>')
-        else:
-            media.append(f'<a href="{_esc(output.url)}" target="_blank" rel="noopener">{_esc(output.name)}</a>')
+    media = [output.html(max_height="480px") for output in job.outputs]
     error = f"<pre style='color:#cf222e;white-space:pre-wrap'>{_esc(job.error)}</pre>" if job.error else ""
     # queue_position counts the jobs ahead; worded like the live widget (0 → next in line, 2 → position 3)
     ahead = job.queue_position if status == "in_queue" else None
@@ -79,7 +72,7 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     return (
         f"<div class='rcnb-job' style='border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:4px 0;"
         f"font-family:sans-serif;font-size:13px'>"
-        f"<div><b>{_esc(job.client.display_name(job.model_id))}</b> <code>{_esc(job.request_id or '')}</code>{sim} "
+        f"<div><b>{_esc(display_name(job.model_id))}</b> <code>{_esc(job.request_id or '')}</code>{sim} "
         f"<span style='background:{colour};color:#fff;border-radius:10px;padding:1px 8px'>"
         f"{_esc(status.replace('_', ' '))}</span>"
         f"<span style='color:#57606a'>{_esc(position)}{_esc(elapsed)} · {_esc(when)}</span></div>"

@@ -11,17 +11,16 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from ._urls import CONTROL_CHARS
 from .errors import OutputExpiredError, ServerError
 
 if TYPE_CHECKING:
-    from .api import Client
+    from ._http import Transport
 
 _IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"}
 _VIDEO_EXT = {".mp4", ".webm", ".mov", ".mkv", ".m4v"}
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
-
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _DATA_MEDIA = re.compile(r"data:(?:image|video)/[a-z0-9][a-z0-9.+-]*[;,]", re.I)
 # The only extensions a saved output may get: a hostile URL must not plant an .html, .desktop or .bat file.
 _SAVE_EXT = {*(e.lstrip(".") for e in _IMAGE_EXT | _VIDEO_EXT), "tif", "tiff", "avif", "heic", "svg", "avi",
@@ -44,7 +43,7 @@ def is_safe_url(url: str) -> bool:
     if not isinstance(url, str):
         return False
     text = url.strip(" ")  # what a browser trims (with C0 controls, which are refused outright)
-    if not text or _CONTROL.search(text):
+    if not text or CONTROL_CHARS.search(text):
         return False
     if text[:5].lower() == "data:":
         return bool(_DATA_MEDIA.match(text))
@@ -88,7 +87,7 @@ def safe_file_name(url: str, index: int, request_id: str, mime: str) -> str:
     return f"{prefix}_{index}{'_' + stem if stem else ''}.{ext}"
 
 
-def parse_outputs(output: Any, request_id: str, client: Client | None = None) -> list[Output]:
+def parse_outputs(output: Any, request_id: str, transport: Transport | None = None) -> list[Output]:
     """Every URL of a result's `output`, in order: singles first (image, video), then lists; other keys last."""
     if not isinstance(output, dict):
         return []
@@ -104,21 +103,32 @@ def parse_outputs(output: Any, request_id: str, client: Client | None = None) ->
     for index, (key, url) in enumerate(urls):
         kind, mime = _kind_of(key, url)
         outputs.append(Output(url=url, kind=kind, mime=mime, name=safe_file_name(url, index, request_id, mime),
-                              request_id=request_id, _client=client))
+                              request_id=request_id, _transport=transport))
     return outputs
+
+
+def output_from_dict(item: dict[str, Any], request_id: str, transport: Transport | None = None) -> Output:
+    """An Output from its `to_dict()` form (the journal's record of a finished job)."""
+    saved = item.get("saved_path")
+    return Output(url=item["url"], kind=item.get("kind") or "file", mime=item.get("mime") or "application/octet-stream",
+                  name=item.get("name") or "output", request_id=request_id,
+                  saved_path=Path(saved) if saved else None, _transport=transport)
 
 
 @dataclass
 class Output:
+    """One result file of a job: its URL, kind ("image" | "video" | "file") and, once saved, its local copy."""
+
     url: str
     kind: str  # "image" | "video" | "file"
     mime: str
     name: str
     request_id: str = ""
     saved_path: Path | None = None
-    _client: Client | None = field(default=None, repr=False, compare=False)
+    _transport: Transport | None = field(default=None, repr=False, compare=False)  # how to download it
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: what the journal and the widgets keep."""
         return {"url": self.url, "kind": self.kind, "mime": self.mime, "name": self.name,
                 **({"saved_path": str(self.saved_path)} if self.saved_path else {})}
 
@@ -139,12 +149,11 @@ class Output:
                                   request_id=self.request_id) from None
         if self.saved_path and self.saved_path.is_file():
             return self.saved_path.read_bytes()
-        from .api import default_client
-        from .loop import run_sync
+        from ._http import plain_transport
+        from ._loop import run_sync
 
-        client = self._client or default_client()
         try:
-            response = run_sync(client.api.download(self.url))
+            response = run_sync((self._transport or plain_transport()).download(self.url))
         except ServerError as error:  # retries ran out: say which job's output it was
             raise ServerError(str(error), request_id=self.request_id) from None
         if response.status_code in (403, 404, 410):
@@ -169,18 +178,21 @@ class Output:
         return path
 
     def to_pil(self) -> Any:
+        """The image as a PIL.Image (needs Pillow)."""
         from PIL import Image
 
         image = Image.open(io.BytesIO(self.read()))
         image.load()
         return image
 
-    def html(self, width: str = "100%") -> str:
+    def html(self, width: str = "100%", max_height: str | None = None) -> str:
+        """Inert markup for the output: <img>, <video> or a link; an unsafe URL is shown as text."""
         if not is_safe_url(self.url):
             return f"<code>{html.escape(self.url)}</code>"
         src = html.escape(self.url, quote=True)
+        height = f";max-height:{max_height}" if max_height else ""
         if self.kind == "image":
-            return f'<a href="{src}" target="_blank" rel="noopener"><img src="{src}" style="max-width:{width}" alt="{html.escape(self.name)}"></a>'
+            return f'<a href="{src}" target="_blank" rel="noopener"><img src="{src}" alt="{html.escape(self.name)}" style="max-width:{width}{height}"></a>'
         if self.kind == "video":
             return f'<video src="{src}" controls preload="metadata" style="max-width:{width}"></video>'
         return f'<a href="{src}" target="_blank" rel="noopener">{html.escape(self.name)}</a>'

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import ipaddress
 import mimetypes
 import os
 import re
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from ._urls import CONTROL_CHARS, is_loopback_host
 from .errors import MediaInputError, brief
 
 MiB = 1024 * 1024
@@ -34,6 +34,7 @@ _HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html|head|body|script|iframe
 
 
 def sniff_mime(data: bytes) -> str | None:
+    """The media type the bytes' magic number says, or None."""
     if data[4:8] == b"ftyp":
         return "video/mp4"
     if data[:4] == b"RIFF":
@@ -42,17 +43,6 @@ def sniff_mime(data: bytes) -> str | None:
         if data.startswith(magic):
             return mime
     return None
-
-
-def is_loopback_host(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _fail(key: str, rule: str, value: Any, why: str) -> MediaInputError:
@@ -73,8 +63,6 @@ def _data_uri(key: str, kind: str, data: bytes, mime: str | None) -> str:
                     "host it and pass an https URL instead")
     return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
-
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _check_data_uri(key: str, kind: str, value: str) -> str:
@@ -142,7 +130,7 @@ def to_media_value(key: str, kind: str, value: Any, default: Any = None) -> Any:
         raise _fail(key, "media_type", value, "must be an https URL, a data: URI, a local path, bytes or a PIL image")
     if default is not None and value == default:
         return value  # the schema's own example asset, hosted by RunComfy
-    if _CONTROL.search(value):
+    if CONTROL_CHARS.search(value):
         raise _fail(key, "url_syntax", value, "contains control characters")
     scheme = _scheme(value)
     if scheme in ("https", "http"):

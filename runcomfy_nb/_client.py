@@ -1,23 +1,29 @@
-"""The public API: `Client` (submit, attach, models, schema) and the module-level helpers behind `rc.*`."""
+"""`Client`: the facade every entry point converges on (submit, attach, models, schema), and `default_client()`.
+
+A Client owns one endpoint's transport (one connection pool on the background loop), its schema cache and its
+run-time store; each Job it makes gets only the narrow parts it needs (transport, journal, run-time store).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections import defaultdict, deque
+import time
+import uuid
+import weakref
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import reuse, schemas, seeds
-from .client import ApiClient, RetryPolicy
+from . import _runner, reuse, schemas, seeds
+from ._http import RetryPolicy, Transport
+from ._job import Job
+from ._journal import Journal, default_journal
+from ._loop import cancel_owned, run_sync
+from ._media import prepare_media
+from ._outputs import Output
+from ._polling import RunTimes
 from .config import Endpoint, Secret, resolve, settings
-from .errors import ConfigError, InputValidationError, NotFoundError, RunComfyError
-from .job import TERMINAL, Job
-from .journal import Journal, default_journal
-from .loop import run_coro, run_sync
-from .media import prepare_media
-from .outputs import Output
+from .errors import InputValidationError, NotFoundError, RunComfyError
 
 if TYPE_CHECKING:
     import httpx
@@ -30,15 +36,20 @@ class Client:
     simulator once `rc.sim.start()` / `%runcomfy sim on` started it. The token is never shown.
     """
 
+    #: After a catalog look-up failed for a passing reason, the fallback answers for this long, then it is retried.
+    schema_retry_after = 30.0
+
     def __init__(self, token: str | Secret | None = None, base_url: str | None = None, *,
                  retry: RetryPolicy | None = None, timeout: float | httpx.Timeout | None = None,
                  journal: Journal | None = None, endpoint: Endpoint | None = None) -> None:
         self.endpoint = endpoint or resolve(token, base_url)
-        self.api = ApiClient(self.endpoint, retry=retry, timeout=timeout)
+        self.transport = Transport(self.endpoint, retry=retry, timeout=timeout)
         self._journal = journal
-        self._schemas: dict[str, dict[str, Any] | None] = {}
+        self._schemas: dict[str, dict[str, Any] | None] = {}  # model_id -> raw schema, as the API answered
+        self._schema_misses: dict[str, float] = {}  # model_id -> when (monotonic) the catalog last failed
         self._schema_lock = threading.Lock()
-        self._run_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=7))
+        self.run_times = RunTimes(lambda model_id: self.journal.run_times(model_id, self.endpoint.base_url))
+        _owners[id(self.transport)] = self
 
     def __repr__(self) -> str:
         kind = "simulator" if self.endpoint.simulator else "api"
@@ -46,50 +57,63 @@ class Client:
 
     @property
     def journal(self) -> Journal:
+        """Where this client's jobs are recorded (the process-wide journal unless one was given)."""
         return self._journal or default_journal()
 
     @property
     def simulator(self) -> bool:
+        """True when this client talks to the offline simulator."""
         return self.endpoint.simulator
 
     # --- schemas -------------------------------------------------------------------------------------------
 
     def schema(self, model_id: str) -> dict[str, Any] | None:
-        """The model's raw input schema: the catalog's when the API answers, else the shipped one, else None."""
+        """The model's raw input schema: the catalog's when the API answers, else the shipped one, else None.
+
+        An answer of the API (the schema, or "no such model") is kept; after a passing failure (offline, 5xx)
+        the shipped schema stands in and the catalog is asked again later (`schema_retry_after`).
+        """
         with self._schema_lock:
             if model_id in self._schemas:
                 return self._schemas[model_id]
+            failed_at = self._schema_misses.get(model_id)
+        if failed_at is not None and time.monotonic() - failed_at < self.schema_retry_after:
+            return schemas.shipped_schema(model_id)
         found: dict[str, Any] | None = None
+        answered = True
         try:
-            entry = run_sync(self.api.get_model(model_id), timeout=15)
+            entry = run_sync(self.transport.get_model(model_id), timeout=15)
             candidate = entry.get("input_schema") if isinstance(entry, dict) else None
             if isinstance(candidate, dict) and isinstance(candidate.get("properties"), dict):
                 found = candidate
-        except Exception:  # offline, no catalog on this endpoint, unknown model: the shipped schema decides
-            found = None
+        except NotFoundError:  # the catalog does not list it: the shipped schema decides
+            pass
+        except Exception:  # offline, no catalog on this endpoint, a 5xx: decide later, use what ships now
+            answered = False
         if found is None:
             found = schemas.shipped_schema(model_id)
         with self._schema_lock:
-            self._schemas[model_id] = found
+            if answered:
+                self._schemas[model_id] = found
+                self._schema_misses.pop(model_id, None)
+            else:
+                self._schema_misses[model_id] = time.monotonic()
         return found
 
     def models(self, search: str | None = None) -> list[dict[str, Any]]:
         """The catalog (model_id, display_name, kind, …) when the API has one, else the shipped models."""
         try:
-            answer = run_sync(self.api.list_models(search=search, limit=200), timeout=15)
+            answer = run_sync(self.transport.list_models(search=search, limit=200), timeout=15)
             models = answer.get("models")
             if isinstance(models, list) and models:
                 return models
         except Exception:
             pass
-        models = [{k: v for k, v in m.items() if k != "output_schema"} for m in schemas.shipped_models()]
-        if search:
-            models = [m for m in models if search.lower() in (m["model_id"] + m["display_name"]).lower()]
-        return models
+        return shipped_models(search)
 
     def display_name(self, model_id: str) -> str:
-        entry = schemas.shipped_entry(model_id)
-        return entry["display_name"] if entry else model_id
+        """The model's human name (from the shipped catalog), else its id."""
+        return schemas.display_name(model_id)
 
     def check(self, model_id: str, inputs: dict[str, Any], *, validate: bool | None = None) -> dict[str, Any]:
         """The inputs exactly as they would be sent: defaults applied, validated, media prepared.
@@ -130,6 +154,9 @@ class Client:
 
     # --- jobs ----------------------------------------------------------------------------------------------
 
+    def _job(self, model_id: str, inputs: dict[str, Any]) -> Job:
+        return Job(model_id, inputs, transport=self.transport, journal=self.journal, run_times=self.run_times)
+
     def start(self, model_id: str, inputs: dict[str, Any] | None = None, /, *, validate: bool | None = None,
               fresh: bool = False, **kwargs: Any) -> Job:
         """Validate, then submit in the background; returns the Job at once (status "submitting").
@@ -144,9 +171,9 @@ class Client:
         earlier = reuse.before_submit(self, model_id, prepared, fresh=fresh)  # reuse, else the budget check
         if earlier is not None:
             return earlier
-        job = Job(self, model_id, prepared)
-        self.journal.record_submitting(job.local_id, model_id, self.endpoint.base_url, self.simulator, prepared)
-        run_coro(job._submit(prepared))
+        job = self._job(model_id, prepared)
+        job.journal.record_submitting(job.local_id, model_id, self.endpoint.base_url, self.simulator, prepared)
+        _runner.start(job, prepared)
         return job
 
     def submit(self, model_id: str, inputs: dict[str, Any] | None = None, /, *, validate: bool | None = None,
@@ -158,6 +185,7 @@ class Client:
 
     async def submit_async(self, model_id: str, inputs: dict[str, Any] | None = None, /, *,
                            validate: bool | None = None, fresh: bool = False, **kwargs: Any) -> Job:
+        """`submit()` for async code: returns once the API has accepted the job."""
         job = self.start(model_id, inputs, validate=validate, fresh=fresh, **kwargs)
         await asyncio.wrap_future(job._accepted)
         return job
@@ -170,35 +198,21 @@ class Client:
     def attach(self, request_id: str, model_id: str | None = None) -> Job:
         """A Job for a request submitted earlier (this process or another one, from the journal).
 
-        A job the journal knows as finished is restored from it (outputs, local copies kept by auto-save, the
-        original timestamps) without asking the API again: its result URLs may have expired by now. Any other
-        job is polled until it ends.
+        `request_id` may also be a journal row's local id. A job the journal knows as finished is restored from
+        it (outputs, local copies kept by auto-save, the original timestamps) without asking the API again: its
+        result URLs may have expired by now. A submit that never got a request_id comes back ended with its
+        error (nothing to poll). Any other job is polled until it ends.
         """
         row = self.journal.get(request_id)
-        job = Job(self, model_id or (row or {}).get("model_id") or "unknown", (row or {}).get("inputs") or {},
-                  local_id=(row or {}).get("local_id"), request_id=request_id,
-                  status=(row or {}).get("status") if row and row.get("status") not in ("submitting", "rejected")
-                  else "in_queue")
-        if row is None:
-            self.journal.record_submitting(job.local_id, job.model_id, self.endpoint.base_url, self.simulator, {})
-            self.journal.update(job.local_id, request_id=request_id, status=job.status)
-        else:
-            job.submitted_at, job.started_at = row.get("submitted_at"), row.get("started_at")
-            job.queue_position = row.get("queue_position")
-            outputs = [_output_from_journal(item, request_id, self) for item in row.get("outputs") or []
-                       if isinstance(item, dict) and item.get("url")]
-            job._saved_before = {o.url: o.saved_path for o in outputs if o.saved_path is not None}
-            if job.status == "completed" and outputs:
-                job._accepted.set_result(request_id)
-                job._finish("completed", outputs=outputs, finished_at=row.get("finished_at"))
-                return job
-        job._accepted.set_result(request_id)
-        if job.status in TERMINAL:
-            job.status = "in_progress" if job.status == "completed" else job.status
-            if job.status in TERMINAL:  # failed/cancelled are final; nothing more to fetch
-                job._finish(job.status, error=(row or {}).get("error"), finished_at=(row or {}).get("finished_at"))
-                return job
-        job.start_polling()
+        if row is None:  # made elsewhere: put it on record first, like a submit
+            row = {"local_id": uuid.uuid4().hex, "request_id": request_id, "model_id": model_id or "unknown",
+                   "status": "in_queue"}
+            self.journal.record_submitting(row["local_id"], row["model_id"], self.endpoint.base_url, self.simulator, {})
+            self.journal.update(row["local_id"], request_id=request_id, status="in_queue")
+        job = Job.from_journal(row, transport=self.transport, journal=self.journal, run_times=self.run_times,
+                               model_id=model_id)
+        if job.needs_polling():
+            _runner.follow(job)
         return job
 
     def sweep(self, model_id: str, inputs: dict[str, Any], **options: Any) -> Any:
@@ -207,40 +221,34 @@ class Client:
 
         return sweep(model_id, inputs, client=self, **options)
 
-    # --- learning run times for the poll schedule ----------------------------------------------------------
-
-    def run_times(self, model_id: str) -> list[float]:
-        known = self._run_times.get(model_id)
-        if known:
-            return list(known)
-        try:
-            history = self.journal.run_times(model_id, self.endpoint.base_url)
-        except Exception:
-            history = []
-        self._run_times[model_id].extend(reversed(history))
-        return history
-
-    def learn_run_time(self, model_id: str, job: Job) -> None:
-        estimate = job.run_time_estimate()
-        if estimate is not None:
-            self._run_times[model_id].append(estimate)
-
     def close(self) -> None:
-        run_sync(self.api.aclose())
-
-
-def _output_from_journal(item: dict[str, Any], request_id: str, client: Client) -> Output:
-    saved = item.get("saved_path")
-    return Output(url=item["url"], kind=item.get("kind") or "file", mime=item.get("mime") or "application/octet-stream",
-                  name=item.get("name") or "output", request_id=request_id,
-                  saved_path=Path(saved) if saved else None, _client=client)
+        """Stop polling this client's jobs (they go on on the server; rc.attach picks them up) and close its pool."""
+        cancel_owned(self.transport)
+        run_sync(self.transport.aclose())
 
 
 def _defaults(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: p.get("default") for k, p in (raw.get("properties") or {}).items() if isinstance(p, dict)}
 
 
-# --- module-level helpers (rc.models(), rc.jobs(), rc.attach(), …) ------------------------------------------
+def shipped_models(search: str | None = None) -> list[dict[str, Any]]:
+    """The models whose schemas ship with the package (catalog entries without output schemas), filtered."""
+    models = [{k: v for k, v in m.items() if k != "output_schema"} for m in schemas.shipped_models()]
+    if search:
+        models = [m for m in models if search.lower() in (m["model_id"] + m["display_name"]).lower()]
+    return models
+
+
+_owners: weakref.WeakValueDictionary[int, Client] = weakref.WeakValueDictionary()  # id(transport) -> its client
+
+
+def client_of(job: Job) -> Client | None:
+    """The client that made (or attached) a job, while it exists (the job itself holds only the transport)."""
+    client = _owners.get(id(job.transport))
+    return client if client is not None and client.transport is job.transport else None
+
+
+# --- one client per endpoint for the entry points (rc.*, magics, forms) -------------------------------------
 
 _clients: dict[Endpoint, Client] = {}
 _clients_lock = threading.Lock()
@@ -248,7 +256,10 @@ _clients_lock = threading.Lock()
 
 def default_client() -> Client:
     """The client for the current default endpoint (simulator if started, else the environment's token)."""
-    endpoint = resolve()
+    return _client_of(resolve())
+
+
+def _client_of(endpoint: Endpoint) -> Client:
     with _clients_lock:
         client = _clients.get(endpoint)
         if client is None:
@@ -256,43 +267,21 @@ def default_client() -> Client:
         return client
 
 
-def submit(model_id: str, inputs: dict[str, Any] | None = None, /, **kwargs: Any) -> Job:
-    return default_client().submit(model_id, inputs, **kwargs)
-
-
-def models(search: str | None = None) -> list[dict[str, Any]]:
+def client_for(row: dict[str, Any]) -> Client:
+    """The client to re-attach a journal row with: the one for that row's endpoint."""
     try:
-        return default_client().models(search)
-    except ConfigError:  # no token and no simulator: the shipped catalog still answers
-        entries = [{k: v for k, v in m.items() if k != "output_schema"} for m in schemas.shipped_models()]
-        return [m for m in entries if not search or search.lower() in m["model_id"].lower()]
+        endpoint = resolve() if row["simulator"] else None
+        if endpoint is None or not endpoint.simulator or endpoint.base_url != row["base_url"]:
+            endpoint = resolve(base_url=row["base_url"])
+    except RunComfyError as error:
+        raise RunComfyError(f"Cannot re-attach: {error}", request_id=row.get("request_id")) from None
+    return _client_of(endpoint)
 
 
-def schema(model_id: str) -> dict[str, Any] | None:
-    try:
-        return default_client().schema(model_id)
-    except ConfigError:
-        return schemas.shipped_schema(model_id)
-
-
-def jobs(limit: int | None = 50, model_id: str | None = None) -> list[dict[str, Any]]:
-    """The journal, newest first: request_id, model_id, status, inputs, outputs, timestamps, base_url."""
-    return default_journal().list(limit=limit, model_id=model_id)
-
-
-def attach(request_id: str) -> Job:
-    """Re-attach to a job from the journal (e.g. after a kernel restart); polls until it ends."""
-    row = default_journal().get(request_id)
-    if row is None:
-        raise NotFoundError(f"{request_id!r} is not in the journal ({default_journal().path}); "
-                            "use Client().attach(request_id, model_id) for a request made elsewhere",
-                            request_id=request_id)
-    sim = resolve() if row["simulator"] else None
-    if sim is not None and sim.simulator and sim.base_url == row["base_url"]:
-        client = default_client()
-    else:
-        try:
-            client = Client(base_url=row["base_url"])
-        except ConfigError as error:
-            raise RunComfyError(f"Cannot re-attach: {error}", request_id=request_id) from None
-    return client.attach(request_id)
+def close_default_clients() -> None:
+    """Close every default client (their jobs stop being followed here); the next use makes a fresh one."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()

@@ -1,0 +1,380 @@
+"""`Job`: one request's state, and waiting, awaiting and cancelling it.
+
+The runner (`_runner.py`) drives a Job on the background loop; every state change happens there and is
+announced to listeners (the widgets, which attach themselves from above: see `_hooks.py`).
+Interrupt policy (DESIGN.md): interrupting a wait or an await cancels the job if it is still queued, and
+otherwise detaches: the job keeps being polled in the background, stays in the journal and can be re-attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _hooks
+from ._http import normalise_status
+from ._loop import run_coro, spawn
+from ._outputs import Output, output_from_dict
+from .errors import JobCancelledError, JobFailedError, JobTimeoutError, RunComfyError, SubmitUncertainError
+
+if TYPE_CHECKING:
+    from ._http import Transport
+    from ._journal import Journal
+    from ._polling import RunTimes
+
+log = logging.getLogger("runcomfy_nb")
+
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+CANCELLABLE = frozenset({"submitting", "in_queue"})
+INTERRUPT_BUDGET = 0.4  # an interrupted wait returns within this (DESIGN.md: interrupts are handled promptly)
+_JOURNALED = ("status", "queue_position", "error", "started_at", "finished_at", "submitted_at", "request_id")
+Listener = Callable[["Job"], None]
+
+
+class Job:
+    """A submitted (or re-attached) request. Made by `Client.submit`, `Client.start` or `rc.attach`.
+
+    Its collaborators are narrow: the transport it is polled through, the journal it is recorded in and the
+    run-time store its poll schedule learns from.
+    """
+
+    cost: float | None = None  # USD, from the result's include_cost (None where the API gives none)
+    reused: bool = False  # True: an earlier identical job returned instead of sending (runcomfy_nb.reuse)
+    reused_from: float | None = None  # when that earlier job finished
+
+    def __init__(self, model_id: str, inputs: dict[str, Any], *, transport: Transport, journal: Journal,
+                 run_times: RunTimes, local_id: str | None = None, request_id: str | None = None,
+                 status: str = "submitting") -> None:
+        self.model_id = model_id
+        self.inputs = inputs
+        self.local_id = local_id or uuid.uuid4().hex
+        self.request_id: str | None = request_id
+        self.status = status
+        self.queue_position: int | None = None
+        self.outputs: list[Output] = []
+        self.error: str | None = None
+        self.cancel_note = ""
+        self.warnings: list[str] = []
+        self.created_at = time.time()
+        self.submitted_at: float | None = None
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.status_requests = 0
+        self.transport = transport
+        self.journal = journal
+        self.run_times = run_times
+        self._last_running_seen: float | None = None  # for learning run times without our own polling lag
+        self._end_seen: float | None = None
+        self._listeners: list[Listener] = []
+        self._accepted: concurrent.futures.Future[str] = concurrent.futures.Future()
+        self._done: concurrent.futures.Future[list[Output]] = concurrent.futures.Future()
+        # One done-callback for the job's whole life; each `await job` adds and removes its own waker here.
+        self._waiters: set[Callable[[], None]] = set()
+        self._waiters_lock = threading.Lock()
+        self._done.add_done_callback(self._wake_waiters)
+        self._wake: asyncio.Event | None = None  # set by the runner: a state change worth polling at once
+        self._saved_before: dict[str, Path] = {}  # url -> local copy, from the journal (re-attached jobs)
+
+    @classmethod
+    def from_journal(cls, row: dict[str, Any], *, transport: Transport, journal: Journal, run_times: RunTimes,
+                     model_id: str | None = None) -> Job:
+        """A Job rebuilt from its journal row (after a restart, or from another process); nothing is sent.
+
+        A finished job comes back with its outputs, local copies and timestamps (its URLs may have expired). A job
+        whose submit never got a request_id (uncertain: it may exist and be billed; or refused) comes back ended,
+        with the error it ended with: there is nothing to poll. Otherwise `needs_polling()` is True.
+        """
+        request_id = row.get("request_id")
+        status = row.get("status") or "in_queue"
+        job = cls(model_id or row.get("model_id") or "unknown", row.get("inputs") or {}, transport=transport,
+                  journal=journal, run_times=run_times, local_id=row.get("local_id"), request_id=request_id,
+                  status=status if status in TERMINAL or status in ("in_queue", "in_progress") else "in_queue")
+        job.created_at = row.get("created_at") or job.created_at
+        job.submitted_at, job.started_at = row.get("submitted_at"), row.get("started_at")
+        job.queue_position = row.get("queue_position")
+        outputs = [output_from_dict(item, request_id or "", transport) for item in row.get("outputs") or []
+                   if isinstance(item, dict) and item.get("url")]
+        job._saved_before = {o.url: o.saved_path for o in outputs if o.saved_path is not None}
+        if not request_id:  # submitting / uncertain / rejected: never accepted as far as anyone knows
+            message = row.get("error") or "The submit never got an answer; the job may exist."
+            error: BaseException = SubmitUncertainError(message) if status != "rejected" else RunComfyError(message)
+            job.status, job.error, job.finished_at = "failed", message, row.get("finished_at")
+            job._accepted.set_exception(error)
+            job._done.set_exception(error)
+            return job
+        job._accepted.set_result(request_id)
+        if status == "completed" and outputs:
+            job._restore("completed", outputs=outputs, finished_at=row.get("finished_at"))
+        elif status in ("failed", "cancelled"):
+            job._restore(status, error=row.get("error"), finished_at=row.get("finished_at"))
+        elif status == "completed":  # no outputs on record: fetch the result again
+            job.status = "in_progress"
+        return job
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    @property
+    def simulator(self) -> bool:
+        """True when this job runs on the offline simulator (every view of it says so)."""
+        return self.transport.endpoint.simulator
+
+    @property
+    def base_url(self) -> str:
+        """The API endpoint this job was submitted to."""
+        return self.transport.endpoint.base_url
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether a cancel may still work (queued or being submitted, and not refused already)."""
+        return self.status in CANCELLABLE and not self.cancel_note
+
+    def needs_polling(self) -> bool:
+        """True while the job has a request_id and has not ended here (a re-attached job starts polling)."""
+        return self.request_id is not None and not self._done.done()
+
+    def done(self) -> bool:
+        """True once the job ended (completed, failed, cancelled) or stopped being followed."""
+        return self._done.done()
+
+    def __repr__(self) -> str:
+        where = " simulator" if self.simulator else ""
+        extra = f" position={self.queue_position}" if self.queue_position is not None else ""
+        outputs = f" outputs={len(self.outputs)}" if self.outputs else ""
+        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{where}>"
+
+    def _ipython_display_(self) -> None:
+        """In a notebook: the live JobView plus a static copy (attached by the presentation layer)."""
+        presenter = _hooks.get_presenter()
+        if presenter is None:
+            print(repr(self))
+        else:
+            presenter.display_job(self)
+
+    def _repr_html_(self) -> str | None:
+        presenter = _hooks.get_presenter()
+        return presenter.job_html(self) if presenter is not None else None
+
+    def on_change(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(job)` on the loop thread after every state change; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    # --- waiting -------------------------------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None) -> list[Output]:
+        """Block until the job ends; its outputs, or JobFailedError / JobCancelledError / JobTimeoutError.
+
+        Front-end messages (a cancel click) are not handled while a cell blocks here: `await job` keeps them
+        flowing. Interrupting follows the interrupt policy (cancel if queued, else detach).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise self._timeout(timeout)
+                try:
+                    # short slices so that an interrupt is noticed promptly
+                    self._done.result(timeout=0.2 if left is None else min(0.2, left))
+                    break
+                except concurrent.futures.TimeoutError:
+                    continue
+                except RunComfyError:
+                    break
+        except KeyboardInterrupt:
+            self._interrupted()
+            raise
+        return self._final()
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        return self.wait_async().__await__()
+
+    async def wait_async(self, timeout: float | None = None) -> list[Output]:
+        """`await job` with an optional deadline; keeps the kernel's loop free (a cancel click still arrives)."""
+        # Not asyncio.wrap_future: its copy of a failed job's exception would be logged as "never retrieved"
+        # when a wait ends early, and cancelling it would cancel `_done` itself. A plain wake-up instead.
+        loop = asyncio.get_running_loop()
+        woken = loop.create_future()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # that loop may be closed by now
+                loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
+
+        with self._waiters_lock:
+            self._waiters.add(wake)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._done.done():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise self._timeout(timeout)
+                # a short periodic timer keeps the loop waking so an interrupt is noticed promptly
+                await asyncio.wait({woken}, timeout=0.1 if left is None else min(0.1, left))
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self._interrupted()
+            raise
+        finally:
+            with self._waiters_lock:
+                self._waiters.discard(wake)
+        return self._final()
+
+    def _wake_waiters(self, _future: object) -> None:
+        with self._waiters_lock:
+            waiters = list(self._waiters)
+        for wake in waiters:
+            wake()
+
+    def _timeout(self, timeout: float | None) -> JobTimeoutError:
+        return JobTimeoutError(f"Waited {timeout} s; the job is still {self.status} and keeps running — wait again, "
+                               "or job.cancel() while it is queued", request_id=self.request_id)
+
+    def _final(self) -> list[Output]:
+        error = self._done.exception()
+        if error is not None:
+            raise error
+        return self._done.result()
+
+    def _interrupted(self) -> None:
+        """The interrupt policy: cancel if still queued, else detach. Returns within INTERRUPT_BUDGET seconds
+        even when the API is slow: a cancel that has not been answered by then goes on in the background."""
+        deadline = time.monotonic() + INTERRUPT_BUDGET
+        if self.status in CANCELLABLE and not self._done.done():
+            pending = run_coro(self.cancel_async())
+            try:
+                cancelled = pending.result(timeout=max(deadline - time.monotonic(), 0.05))
+            except concurrent.futures.TimeoutError:
+                print(f"runcomfy: interrupted — cancelling the queued job {self.request_id or '(being submitted)'} "
+                      "in the background; job.status will say whether it was cancelled.", file=sys.stderr)
+                return
+            except Exception as error:  # the interrupt must still go through
+                cancelled = False
+                print(f"runcomfy: could not cancel on interrupt: {error}", file=sys.stderr)
+            if cancelled:
+                print(f"runcomfy: interrupted — the queued job {self.request_id} was cancelled.", file=sys.stderr)
+                return
+        print(f"runcomfy: interrupted — stopped waiting. Job {self.request_id} is {self.status} and keeps running; "
+              f"it is in rc.jobs() and `job.wait()` or rc.attach({self.request_id!r}) picks it up again.",
+              file=sys.stderr)
+
+    # --- cancelling ----------------------------------------------------------------------------------------
+
+    def cancel(self, timeout: float | None = 30) -> bool:
+        """Cancel while queued: True if cancelled; False if the API says not_cancellable or it already ended."""
+        return run_coro(self.cancel_async()).result(timeout)
+
+    async def cancel_async(self) -> bool:
+        """`cancel()` for async code (runs on any loop; the request goes out on the background loop's pool)."""
+        if self.status in TERMINAL:
+            return False
+        if self.request_id is None:
+            await asyncio.wrap_future(self._accepted)
+        assert self.request_id is not None
+        outcome = await self.transport.cancel(self.request_id)
+        if outcome == "not_cancellable" and not self._done.done():
+            # A retried cancel whose first attempt did reach the server (its answer was lost) is told
+            # "not_cancellable" about the job it just cancelled: ask the API what the job is now.
+            with contextlib.suppress(RunComfyError):
+                if normalise_status((await self.transport.status(self.request_id)).get("status")) == "cancelled":
+                    outcome = "cancelled"
+        if outcome == "cancelled":
+            self._finish("cancelled")
+            return True
+        self._set(cancel_note="not cancellable — already running" if outcome == "not_cancellable" else
+                  f"not cancelled ({outcome or 'no outcome given'})")
+        self._poke()
+        return False
+
+    def cancel_in_background(self) -> None:
+        """For a widget's cancel button: runs on the loop (kept until it ends); errors become the cancel note."""
+        async def go() -> None:
+            try:
+                await self.cancel_async()
+            except Exception as error:
+                self._set(cancel_note=f"cancel failed: {error}")
+
+        spawn(go(), owner=self.transport)
+
+    # --- state changes (the loop thread; the runner calls these) -------------------------------------------
+
+    def _set(self, **changes: Any) -> None:
+        changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if not changed:
+            return
+        for key, value in changed.items():
+            setattr(self, key, value)
+        journal_fields = {k: v for k, v in changed.items() if k in _JOURNALED}
+        if "outputs" in changed:
+            journal_fields["outputs"] = [o.to_dict() for o in self.outputs]
+            journal_fields["saved"] = [str(o.saved_path) for o in self.outputs if o.saved_path]
+        if journal_fields:
+            self._record(**journal_fields)
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:
+                log.exception("runcomfy_nb: a job listener failed")
+
+    def _record(self, **fields: Any) -> None:
+        """Write to the journal; a failing journal (a full disk) is logged, never allowed to stop the job."""
+        try:
+            self.journal.update(self.local_id, **fields)
+        except Exception as error:
+            log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id or self.local_id, error)
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _restore(self, status: str, *, outputs: list[Output] | None = None, error: str | None = None,
+                 finished_at: float | None = None) -> None:
+        """End a job rebuilt from the journal as it ended then, without writing the journal again."""
+        self.status, self.queue_position, self.finished_at = status, None, finished_at
+        self.outputs, self.error = outputs or [], error
+        self._resolve(status, error, None)
+
+    def _finish(self, status: str, *, outputs: list[Output] | None = None, error: str | None = None,
+                exception: BaseException | None = None, finished_at: float | None = None) -> None:
+        if self._done.done():
+            return
+        now = time.time()
+        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": finished_at or now}
+        if outputs is not None:
+            changes["outputs"] = outputs
+        if error is not None:
+            changes["error"] = error
+        if status == "completed" and self.started_at is None:
+            changes["started_at"] = self.submitted_at or now
+        self._set(**changes)
+        self._resolve(status, error, exception)
+        self._poke()
+
+    def _resolve(self, status: str, error: str | None, exception: BaseException | None) -> None:
+        if exception is None and status == "failed":
+            exception = JobFailedError(f"The job failed: {error or 'no error message'}",
+                                       request_id=self.request_id or self.local_id, error=error)
+        elif exception is None and status == "cancelled":
+            exception = JobCancelledError("The job was cancelled", request_id=self.request_id or self.local_id)
+        if self._done.done():
+            return
+        if exception is not None:
+            self._done.set_exception(exception)
+        else:
+            self._done.set_result(self.outputs)
+
+    def _stop_following(self, reason: str) -> None:
+        """The client was closed: this process stops polling; the job itself goes on (and can be re-attached)."""
+        if not self._done.done():
+            self._done.set_exception(RunComfyError(
+                f"No longer followed: {reason}. The job keeps running; rc.attach({self.request_id!r}) picks it up "
+                "again.", request_id=self.request_id))
+        if not self._accepted.done():
+            self._accepted.set_exception(RunComfyError(f"The submit was abandoned: {reason}"))

@@ -1,0 +1,235 @@
+"""The runner: what happens to a Job on the background loop — submit, poll, fetch the result, save outputs.
+
+Each job is one task on the loop (`_loop.spawn`, owned by its transport, so closing the client stops it). The
+job's state changes through `Job._set` / `Job._finish`, which record it in the journal and tell the widgets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import costs
+from ._http import error_text, normalise_status
+from ._job import TERMINAL
+from ._loop import spawn
+from ._outputs import Output, parse_outputs
+from ._polling import DENSE, SPARSE, run_time_estimate
+from .config import settings
+from .errors import AuthError, NotFoundError, RunComfyError, SubmitUncertainError
+
+if TYPE_CHECKING:
+    from ._job import Job
+
+log = logging.getLogger("runcomfy_nb")
+
+GIVE_UP_AFTER = 600.0  # seconds of nothing but transport/server errors before a poll loop gives up
+
+
+def start(job: Job, inputs: dict[str, Any]) -> None:
+    """Submit `inputs` for `job`, then follow it to its end, in the background."""
+    spawn(_guarded(job, _submit_and_follow(job, inputs)), owner=job.transport, name=_name(job))
+
+
+def follow(job: Job) -> None:
+    """Poll an accepted job (a re-attached one) until it ends, in the background."""
+    spawn(_guarded(job, _follow(job)), owner=job.transport, name=_name(job))
+
+
+def _name(job: Job) -> str:
+    return f"runcomfy job {job.model_id} {job.local_id}"
+
+
+async def _guarded(job: Job, work: Any) -> None:
+    try:
+        await work
+    except asyncio.CancelledError:
+        job._stop_following("its client was closed")
+        raise
+
+
+async def _submit_and_follow(job: Job, inputs: dict[str, Any]) -> None:
+    if await _submit(job, inputs):
+        await _follow(job)
+
+
+async def _submit(job: Job, inputs: dict[str, Any]) -> bool:
+    """POST the inputs; True once accepted. On failure the job ends, `submit()` raises, the journal says why."""
+    try:
+        answer = await job.transport.submit(job.model_id, inputs)
+    except BaseException as raised:
+        error: BaseException = raised
+        if isinstance(raised, asyncio.CancelledError):  # the client was closed while the POST was out
+            error = SubmitUncertainError("The client was closed while the submit was in flight; the job may exist. "
+                                         "Check your RunComfy dashboard before submitting again.")
+        try:
+            job._set(status="failed", error=str(error), finished_at=time.time())
+            # On record either way: "uncertain" may have created (and billed) a job, "rejected" did not.
+            job._record(error=str(error), status="uncertain" if isinstance(error, SubmitUncertainError) else "rejected")
+        finally:  # whatever the journal did, `submit()` must not wait for ever
+            if not job._accepted.done():
+                job._accepted.set_exception(error)
+            if not job._done.done():
+                job._done.set_exception(error)
+        if not isinstance(raised, Exception):
+            raise
+        return False
+    request_id = answer["request_id"]
+    job._set(request_id=request_id, status="in_queue", submitted_at=time.time())
+    job._accepted.set_result(request_id)
+    return True
+
+
+async def _follow(job: Job) -> None:
+    if await _poll(job):
+        await _fetch_result(job)
+
+
+async def _poll(job: Job) -> bool:
+    """/status until the job ends; True when its result should be fetched."""
+    assert job.request_id is not None
+    job._wake = asyncio.Event()
+    schedule = job.run_times.schedule(job.model_id)
+    failing_since: float | None = None
+    not_found = 0
+    warned_unknown = False
+    while not job._done.done():
+        now = time.time()
+        since_started = now - job.started_at if job.started_at else None
+        delay = schedule.next_delay(job.status, now - (job.submitted_at or job.created_at), since_started)
+        job._wake.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(job._wake.wait(), timeout=delay)
+        if job._done.done():
+            return False
+        try:
+            job.status_requests += 1
+            info = await job.transport.status(job.request_id)
+            failing_since, not_found = None, 0
+        except AuthError as error:
+            job._finish("failed", error=f"Polling stopped: {error}", exception=error)
+            return False
+        except NotFoundError as error:
+            not_found += 1
+            if not_found >= 3:
+                job._finish("failed", error=f"The API no longer knows this request: {error}", exception=error)
+                return False
+            continue
+        except Exception as error:  # transient or unexpected: polling must never stop silently
+            failing_since = failing_since or time.time()
+            if time.time() - failing_since > GIVE_UP_AFTER:
+                job._finish("failed", error=f"Lost contact with the API for {GIVE_UP_AFTER:.0f} s: {error}",
+                            exception=error)
+                return False
+            log.warning("runcomfy_nb: status poll failed, will retry: %s", error)
+            continue
+        status = normalise_status(info.get("status"))
+        if status == "in_queue":
+            position = info.get("queue_position")
+            job._set(status="in_queue", queue_position=position if isinstance(position, int) else None)
+        elif status == "in_progress":
+            job._last_running_seen = time.time()
+            job._set(status="in_progress", queue_position=None, started_at=job.started_at or time.time())
+        elif status in TERMINAL:
+            job._end_seen = time.time()
+            if status == "cancelled":
+                job._finish("cancelled")
+                return False
+            return True
+        elif not warned_unknown:
+            warned_unknown = True
+            message = f"unknown status {info.get('status')!r} from the API; still polling"
+            job.warnings.append(message)
+            log.warning("runcomfy_nb: %s (request_id=%s)", message, job.request_id)
+    return False
+
+
+async def _fetch_result(job: Job) -> None:
+    """After /status said it ended: /result until it has a final answer."""
+    assert job.request_id is not None
+    delay = DENSE
+    failing_since: float | None = None
+    while not job._done.done():
+        try:
+            body = await job.transport.result(job.request_id, include_cost=True)
+            failing_since = None
+        except (AuthError, NotFoundError) as error:
+            job._finish("failed", error=str(error), exception=error)
+            return
+        except Exception as error:  # transient or unexpected: polling must never stop silently
+            failing_since = failing_since or time.time()
+            if time.time() - failing_since > GIVE_UP_AFTER:
+                job._finish("failed", error=f"Could not fetch the result: {error}", exception=error)
+                return
+            await asyncio.sleep(delay)
+            delay = min(SPARSE, delay * 1.5)
+            continue
+        status = normalise_status(body.get("status"))
+        if status == "completed":
+            outputs = parse_outputs(body.get("output"), job.request_id, job.transport)
+            for output in outputs:  # copies kept before a restart (the journal) still count
+                output.saved_path = job._saved_before.get(output.url)
+            await _autosave(job, outputs)
+            _record_cost(job, body.get("cost"))
+            job._finish("completed", outputs=outputs)
+            job.run_times.learn(job.model_id, run_time_estimate(job.started_at, job._last_running_seen,
+                                                                job._end_seen))
+            return
+        if status == "failed":
+            job._finish("failed", error=error_text(body.get("error")) or "The job failed (the API gave no reason).")
+            return
+        if status == "cancelled":
+            job._finish("cancelled")
+            return
+        await asyncio.sleep(delay)  # the result lags the status: ask again
+        delay = min(SPARSE, delay * 1.5)
+
+
+def _record_cost(job: Job, cost: Any) -> None:
+    job.cost = costs.parse_cost(cost)
+    try:
+        costs.record(job)
+    except Exception as error:  # the ledger must never lose the result
+        log.warning("runcomfy_nb: cost ledger update failed for %s: %s", job.request_id, error)
+
+
+async def _autosave(job: Job, outputs: list[Output]) -> None:
+    """Keep a local copy of every output (settings.autosave_dir) before the job is reported completed, so
+    that `read()` still works once the URLs expire. Downloads run on this loop, concurrently and without a
+    thread per job; only the file writes go to the loop's default executor."""
+    folder = settings.autosave_dir
+    if not folder:
+        return
+    target = Path(folder).expanduser().resolve()
+
+    async def save(output: Output) -> None:
+        if output.saved_path is not None and output.saved_path.exists():
+            return  # kept already (a re-attached job)
+        try:
+            if output.url.startswith("data:"):
+                data = output.read()
+            else:
+                response = await job.transport.download(output.url)
+                if not response.is_success:
+                    raise RunComfyError(f"HTTP {response.status_code} from its URL")
+                data = response.content
+            path = (target / output.name).resolve()
+            if path.parent != target:  # output names are sanitised already; belt and braces
+                raise ValueError(f"refusing to write outside {target}: {output.name!r}")
+
+            def write() -> None:
+                target.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+
+            await asyncio.get_running_loop().run_in_executor(None, write)
+            output.saved_path = path
+        except Exception as error:
+            message = f"auto-save of {output.name} failed: {error}"
+            job.warnings.append(message)
+            log.warning("runcomfy_nb: %s (request_id=%s)", message, job.request_id)
+
+    await asyncio.gather(*(save(output) for output in outputs))

@@ -1,0 +1,204 @@
+"""`ModelForm` (`rc.form(model)`): a form generated from a model's schema, with the history of its runs.
+
+Trait writes go through the loop thread like every widget's (runcomfy_nb.widgets); front-end messages name a run
+by the job's local id. The traits and messages are the contract with js/form.js (docs/widgets.md).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import traitlets
+
+from . import schemas
+from ._client import Client, default_client
+from ._job import Job
+from ._media import prepare_media
+from ._render import job_html, static_copy
+from .errors import InputValidationError, brief
+from .widgets import STATIC, _on_loop, _Persisted, job_state
+
+
+class ModelForm(_Persisted):
+    """A form generated from a model's schema; each submit adds a live run to its history (newest first).
+
+    Works offline from the shipped schemas: without a token or a running simulator it still renders and
+    validates, and says at submit time how to get either.
+    """
+
+    _esm = STATIC / "form.js"
+    _css = STATIC / "widgets.css"
+
+    # not `model_id`: ipywidgets.Widget.model_id is the comm id that views point at
+    model_key = traitlets.Unicode("").tag(sync=True)
+    display_name = traitlets.Unicode("").tag(sync=True)
+    simulator = traitlets.Bool(False).tag(sync=True)
+    fields = traitlets.List().tag(sync=True)
+    values = traitlets.Dict().tag(sync=True)
+    errors = traitlets.Dict().tag(sync=True)
+    busy = traitlets.Bool(False).tag(sync=True)
+    history = traitlets.List().tag(sync=True)
+
+    def __init__(self, model_id: str, client: Client | None = None, **initial: Any) -> None:
+        from .errors import ConfigError
+
+        self._client = client
+        if client is None:
+            try:
+                self._client = default_client()
+            except ConfigError:  # no token, no simulator: the form still works from the shipped schema
+                self._client = None
+        raw = self._client.schema(model_id) if self._client else schemas.shipped_schema(model_id)
+        if raw is None:
+            known = [m["model_id"] for m in (self._client.models() if self._client else schemas.shipped_models())]
+            raise schemas.unknown_model_error(model_id, known)
+        self._raw = raw
+        fields = schemas.describe_fields(raw)
+        # Only real defaults fill the form; a required field's example is a placeholder (describe_fields).
+        self._defaults = {f["key"]: copy.deepcopy(f["default"]) for f in fields if "default" in f}
+        entry = schemas.shipped_entry(model_id)
+        name = self._client.display_name(model_id) if self._client else (entry or {}).get("display_name", model_id)
+        super().__init__(model_key=model_id, display_name=name, simulator=bool(self._client and self._client.simulator),
+                         fields=fields, values={**self._defaults, **initial})
+        self.jobs: list[Job] = []  # newest first; changed on the loop thread
+        self._labels = {f["key"]: f["label"] for f in fields}
+        self.observe(self._validate, names="values")
+        self._validate()
+        self.on_msg(self._on_front_end_message)
+
+    def __repr__(self) -> str:
+        return f"<ModelForm {self.model_key} runs={len(self.jobs)}>"
+
+    @property
+    def client(self) -> Client:
+        """The client this form submits with (the default one, looked up again if there was none)."""
+        if self._client is None:
+            self._client = default_client()  # raises ConfigError saying how to get a token or the simulator
+            simulator = self._client.simulator
+            _on_loop(lambda: setattr(self, "simulator", simulator))
+        return self._client
+
+    @property
+    def last(self) -> Job | None:
+        """The most recent run."""
+        return self.jobs[0] if self.jobs else None
+
+    @traitlets.validate("values")
+    def _local_media(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        """A local file, bytes or PIL image given for a media field becomes a data: URI the form can preview."""
+        values = dict(proposal["value"])
+        for key, kind in schemas.media_fields(self._raw).items():
+            value = values.get(key)
+            if value is None or (isinstance(value, str) and (value == "" or "://" in value or value.startswith("data:"))):
+                continue
+            try:
+                values[key] = prepare_media({key: kind}, {key: value}, {})[key]
+            except Exception:  # shown as the field's error by _validate; keep what JSON can carry
+                values[key] = value if isinstance(value, str) else None
+        return values
+
+    def _clean_values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values.items() if v is not None and v != ""}
+
+    def problems(self) -> dict[str, str]:
+        """field -> message for every problem with the current values ({} when they can be submitted)."""
+        values = self._clean_values()
+        errors: dict[str, str] = {}
+        for field in self.fields:
+            if field["required"] and field["key"] not in values:
+                example = f" (e.g. {brief(field['example'], 60)})" if "example" in field else ""
+                errors[field["key"]] = f"{field['key']}: required — fill this in{example}"
+        full = schemas.apply_defaults(self._raw, values)
+        media = schemas.media_fields(self._raw)
+        for key, kind in media.items():
+            if full.get(key) is None or key in errors:
+                continue
+            try:
+                full.update(prepare_media({key: kind}, {key: full[key]}, {key: self._defaults.get(key)}))
+            except InputValidationError as error:
+                errors[key] = str(error)
+        for problem in schemas.check_inputs(self._raw, full):
+            errors.setdefault(problem.field or "_form", str(problem))
+        return errors
+
+    def _validate(self, _change: Any = None) -> None:
+        errors = self.problems()
+        _on_loop(lambda: setattr(self, "errors", errors))
+
+    def submit(self) -> Job | None:
+        """Submit the current values (what the Submit button does); None if they are invalid or cannot be sent."""
+        self._validate()
+        if self.errors:
+            return None
+        _on_loop(lambda: setattr(self, "busy", True))
+        try:
+            job = self.client.start(self.model_key, self._clean_values())
+        except Exception as error:
+            message = str(error)
+            _on_loop(lambda: setattr(self, "errors", {**self.errors, "_form": message}))
+            return None
+        finally:
+            _on_loop(lambda: setattr(self, "busy", False))
+
+        def add() -> None:
+            self.jobs.insert(0, job)
+            job.on_change(lambda _job: self._refresh_history())
+            self._refresh_history()
+
+        _on_loop(add)
+        return job
+
+    def _refresh_history(self) -> None:  # on the loop thread
+        self.history = [job_state(job, self._labels) for job in self.jobs]
+        self._refresh_fallback()
+
+    def run(self, local_id: str) -> Job | None:
+        """The run in this form's history with that local id (what the front end's messages name)."""
+        return next((job for job in self.jobs if job.local_id == local_id), None)
+
+    def load(self, which: int | str | Job) -> None:
+        """Put a past run's inputs back into the form (the run, its local id, or its index, 0 = newest)."""
+        job = which if isinstance(which, Job) else self.run(which) if isinstance(which, str) else self.jobs[which]
+        if job is None:
+            return
+        values = {**self._defaults, **copy.deepcopy(job.inputs)}
+        _on_loop(lambda: setattr(self, "values", values))
+
+    def reset(self) -> None:
+        """Back to the model's defaults (examples stay placeholders)."""
+        values = dict(self._defaults)
+        _on_loop(lambda: setattr(self, "values", values))
+
+    def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "submit":
+            self.submit()
+        elif kind == "reset":
+            self.reset()
+        elif kind in ("load", "cancel"):
+            job = self._named_run(content)
+            if job is not None and kind == "load":
+                self.load(job)
+            elif job is not None:
+                job.cancel_in_background()
+
+    def _named_run(self, content: dict[str, Any]) -> Job | None:
+        """The run a message names: by local_id (stable, known while submitting); older front ends sent a
+        request_id (cancel) or a list index (load)."""
+        if isinstance(content.get("local_id"), str):
+            return self.run(content["local_id"])
+        jobs = list(self.jobs)
+        if content.get("request_id"):
+            return next((job for job in jobs if job.request_id == content["request_id"]), None)
+        index = content.get("index")
+        return jobs[index] if isinstance(index, int) and 0 <= index < len(jobs) else None
+
+    def _fallback_html(self) -> str:
+        cards = [job_html(job, self._labels) for job in list(self.jobs)]
+        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet")
+
+
+def form(model_id: str, client: Client | None = None, **initial: Any) -> ModelForm:
+    """A form generated from the model's schema; each submit adds a live run to its history."""
+    return ModelForm(model_id, client=client, **initial)
