@@ -173,7 +173,7 @@ class Client:
         row = self.journal.get(request_id)
         job = Job(self, model_id or (row or {}).get("model_id") or "unknown", (row or {}).get("inputs") or {},
                   local_id=(row or {}).get("local_id"), request_id=request_id,
-                  status=(row or {}).get("status") if row and row.get("status") not in ("submitting", "rejected")
+                  status=row["status"] if row and row.get("status") not in (None, "submitting", "rejected")
                   else "in_queue")
         if row is None:
             self.journal.record_submitting(job.local_id, job.model_id, self.endpoint.base_url, self.simulator, {})

@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -160,7 +160,7 @@ class Job:
             raise
         return self._final()
 
-    def __await__(self):  # type: ignore[no-untyped-def]
+    def __await__(self) -> Generator[Any, None, list[Output]]:
         return self.wait_async().__await__()
 
     async def wait_async(self, timeout: float | None = None) -> list[Output]:
@@ -172,7 +172,7 @@ class Job:
 
         def wake(_: object) -> None:
             with contextlib.suppress(RuntimeError):  # that loop may be closed by now
-                loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
+                loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))  # type: ignore[func-returns-value]
 
         self._done.add_done_callback(wake)
         deadline = None if timeout is None else time.monotonic() + timeout

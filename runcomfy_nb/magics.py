@@ -240,7 +240,7 @@ class RunComfyMagics(Magics):
         inputs = parse_body(cell, types) if cell is not None else {}
         inputs.update(parse_pairs(tokens, types, self.shell.user_ns if self.shell else {}))
         job = api.default_client().submit(model_id, inputs, validate=False if args.no_validate else None)
-        if args.out:
+        if args.out and self.shell is not None:
             self.shell.user_ns[args.out] = job
         if not quiet:
             display(job)

@@ -14,7 +14,7 @@ import math
 import re
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeGuard
 
 import jsonschema
 
@@ -76,7 +76,7 @@ _ANNOTATIONS = {"title": str, "description": str, "$comment": str, "examples": l
                 "readOnly": bool, "writeOnly": bool, "contentEncoding": str, "contentMediaType": str}
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -126,7 +126,7 @@ def _normalise_property(prop: Any, depth: int = 0) -> dict[str, Any]:
     for rule in rules if isinstance(rules, list) else []:
         if not isinstance(rule, dict):
             continue
-        keyword = _VALIDATION_RULES.get(str(rule.get("validation_rule", "")).lower())
+        keyword = _VALIDATION_RULES.get(str(rule.get("validation_rule", "")).lower(), "")
         value = rule.get("validation_value")
         if keyword == "pattern":
             if isinstance(value, str) and _compiles(value):
