@@ -119,7 +119,7 @@ def _normalise_property(prop: Any, depth: int = 0) -> dict[str, Any]:
     fmt = prop.get("format")
     if isinstance(fmt, str) and fmt not in _MEDIA_FORMATS:
         out["format"] = fmt  # an annotation only: no format checker is used
-    elif fmt in _MEDIA_FORMATS and fmt.endswith("s") and out.get("type") in (None, "string"):
+    elif isinstance(fmt, str) and fmt.endswith("s") and out.get("type") in (None, "string"):  # a media format
         out["type"] = "array"  # media rules themselves are checked by media.py
         out.setdefault("items", {"type": "string"})
     rules = prop.get("validations")

@@ -71,6 +71,7 @@ def main() -> None:
             execute(client, SUBMIT)
             figures.setdefault("queued job, await, cancel held 3 s", []).append(
                 interrupt_seconds(manager, client, WAITS["await"]))
+            execute(client, "import time\nwhile job.status != 'cancelled': time.sleep(0.05)")  # the held cancel lands
             server.configure(paused=False, faults=None, fail_next={})
         print(f"interrupt → execute_reply, {args.rounds} rounds (seconds; target < 1.0):")
         for name, values in figures.items():
