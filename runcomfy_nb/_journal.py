@@ -7,6 +7,7 @@ Location: $RUNCOMFY_NB_HOME/journal.sqlite3, else the user's data directory.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import sqlite3
@@ -145,7 +146,7 @@ class Journal:
         with self._db() as db:
             return [_row(r) for r in db.execute(query, args).fetchall()]
 
-    def run_times(self, model_id: str, base_url: str, last: int = 7) -> list[float]:
+    def run_times(self, model_id: str, base_url: str, last: int = 7) -> builtins.list[float]:  # not self.list
         """Recent in_progress → completed durations of a model, for the polling schedule."""
         with self._db() as db:
             rows = db.execute("SELECT finished_at - started_at FROM jobs WHERE model_id = ? AND base_url = ? AND "

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from ._urls import CONTROL_CHARS
 from .errors import OutputExpiredError, ServerError
@@ -27,7 +27,7 @@ _SAVE_EXT = {*(e.lstrip(".") for e in _IMAGE_EXT | _VIDEO_EXT), "tif", "tiff", "
              "mp3", "wav", "flac", "ogg", "oga", "m4a", "aac", "opus", "weba", "bin"}
 
 
-def _split(url: str):  # type: ignore[no-untyped-def]
+def _split(url: str) -> SplitResult | None:
     try:
         return urlsplit(url)
     except ValueError:  # e.g. "http://[::1" (a bracket that never closes)

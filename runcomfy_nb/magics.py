@@ -274,7 +274,7 @@ class RunComfyMagics(Magics):
                 schemas.validate_inputs(raw, prepare_media(schemas.media_fields(raw), full, defaults))
             raise
         job = client.submit(model_id, inputs, validate=validate)
-        if args.out:
+        if args.out and self.shell is not None:
             self.shell.user_ns[args.out] = job
         if not quiet:
             display(job)

@@ -59,7 +59,7 @@ _ANNOTATIONS = {"title": str, "description": str, "$comment": str, "examples": l
                 "readOnly": bool, "writeOnly": bool, "contentEncoding": str, "contentMediaType": str}
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -102,14 +102,14 @@ def _normalise_property(prop: Any, depth: int = 0) -> dict[str, Any]:
     fmt = prop.get("format")
     if isinstance(fmt, str) and fmt not in _MEDIA_FORMATS:
         out["format"] = fmt  # an annotation only: no format checker is used
-    elif fmt in _MEDIA_FORMATS and fmt.endswith("s") and out.get("type") in (None, "string"):
+    elif isinstance(fmt, str) and fmt.endswith("s") and out.get("type") in (None, "string"):  # a media format
         out["type"] = "array"  # media rules themselves are checked by media.py
         out.setdefault("items", {"type": "string"})
     rules = prop.get("validations")
     for rule in rules if isinstance(rules, list) else []:
         if not isinstance(rule, dict):
             continue
-        keyword = _VALIDATION_RULES.get(str(rule.get("validation_rule", "")).lower())
+        keyword = _VALIDATION_RULES.get(str(rule.get("validation_rule", "")).lower(), "")
         value = rule.get("validation_value")
         if keyword == "pattern":
             if isinstance(value, str) and _compiles(value):

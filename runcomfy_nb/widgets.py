@@ -106,7 +106,7 @@ class _Persisted(anywidget.AnyWidget):
         # Where widgets are not rendered (an untrusted notebook, GitHub, a text front end) the text/plain of the
         # view is shown instead: ipywidgets' "<runcomfy_nb.widgets.JobView object at 0x…>" was noise next to the
         # static copy that follows, which says it all.
-        data = {**data, "text/plain": ""}
+        data = {**(data or {}), "text/plain": ""}
         display(data, metadata=metadata, raw=True)
         if self._fallback_handle is None:
             self._fallback_handle = DisplayHandle()
@@ -132,13 +132,13 @@ class JobView(_Persisted):
     model_key = traitlets.Unicode("").tag(sync=True)
     display_name = traitlets.Unicode("").tag(sync=True)
     request_id = traitlets.Unicode("").tag(sync=True)
-    inputs_summary = traitlets.List().tag(sync=True)
+    inputs_summary: traitlets.List[Any] = traitlets.List().tag(sync=True)
     status = traitlets.Unicode("submitting").tag(sync=True)
     queue_position = traitlets.Int(None, allow_none=True).tag(sync=True)
     submitted_at = traitlets.Float(None, allow_none=True).tag(sync=True)
     started_at = traitlets.Float(None, allow_none=True).tag(sync=True)
     finished_at = traitlets.Float(None, allow_none=True).tag(sync=True)
-    outputs = traitlets.List().tag(sync=True)
+    outputs: traitlets.List[Any] = traitlets.List().tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     cancellable = traitlets.Bool(False).tag(sync=True)
     cancel_note = traitlets.Unicode("").tag(sync=True)

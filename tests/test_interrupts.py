@@ -4,8 +4,12 @@ the interrupt policy of DESIGN.md, for `job.wait()` and for `await job` alike:
 - the job is still queued → it is cancelled (the simulator counts exactly one cancel, the job ends cancelled);
 - it is running → the wait detaches: no cancel is sent, the job keeps running and completes in the background
   (`job.status` later says completed, with its outputs);
-- either way the cell ends (its execute_reply arrives) less than a second after the interrupt, even when the
-  API is slow to answer the cancel, and the kernel stays healthy: the next cell runs.
+- either way the cell ends (its execute_reply arrives) without waiting for the API, even when the API is slow to
+  answer the cancel, and the kernel stays healthy: the next cell runs.
+
+How promptly the cell ends is a figure, not a test (a busy machine would flake it): `python
+scripts/bench_interrupts.py` prints it. Here a hang is caught by a generous deadline, and "does not wait for a slow
+cancel" is checked by order: the reply arrives while the simulator is still holding the cancel.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ pytestmark = pytest.mark.kernel
 SUBMIT = ('job = rc.Client().submit("wan-ai/wan-2-5/text-to-image", prompt={prompt!r}, '
           'aspect_ratio="1024:1024 (1:1)")')
 WAITS = {"wait": "job.wait(timeout=120)", "await": "await job"}
-PROMPT_AFTER = 1.0  # seconds the reply may take after the interrupt
+HANG = 20.0  # seconds: far beyond any interrupt, still catches a wait that ignores it (its own timeout is 120 s)
 
 
 @pytest.fixture
@@ -33,20 +37,17 @@ def kernel(sim: Any, isolated_home: Path) -> Iterator[Kernel]:
     k.stop()
 
 
-def interrupt_during(kernel: Kernel, code: str) -> tuple[dict[str, Any], float, str]:
-    """Run `code`, interrupt it once it is blocked, and time the reply: (reply, seconds, what it printed)."""
+def interrupt_during(kernel: Kernel, code: str) -> tuple[dict[str, Any], str]:
+    """Run `code`, interrupt it once it is blocked, and wait for the reply: (reply, what it printed)."""
     msg_id = kernel.start(code)
     kernel.busy(msg_id)
     time.sleep(0.5)  # well inside the wait
     with pytest.raises(TimeoutError):
         kernel.reply(msg_id, timeout=0.01)  # still blocked: the wait really was waiting
-    started = time.monotonic()
     kernel.manager.interrupt_kernel()
-    reply = kernel.reply(msg_id, timeout=30)
-    elapsed = time.monotonic() - started
+    reply = kernel.reply(msg_id, timeout=HANG)
     kernel.idle(msg_id)
-    print(f"\n  interrupt → execute_reply: {elapsed:.3f} s ({code})")
-    return reply, elapsed, kernel.stream(msg_id)
+    return reply, kernel.stream(msg_id)
 
 
 def assert_healthy(kernel: Kernel) -> None:
@@ -58,10 +59,9 @@ def test_interrupting_a_wait_on_a_queued_job_cancels_it(kernel: Kernel, sim: Any
     sim.configure(paused=True)
     kernel.run(SUBMIT.format(prompt=f"queued, then interrupted ({how})"))
     request_id = kernel.json("job.request_id")
-    reply, elapsed, printed = interrupt_during(kernel, WAITS[how])
+    reply, printed = interrupt_during(kernel, WAITS[how])
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == ("KeyboardInterrupt" if how == "wait" else "CancelledError")
-    assert elapsed < PROMPT_AFTER, f"the cell ended {elapsed:.2f} s after the interrupt"
     assert f"the queued job {request_id} was cancelled" in printed
     assert sim.counters()["cancels"] == {"cancelled": 1, "not_cancellable": 0}
     (row,) = sim.jobs()
@@ -76,9 +76,8 @@ def test_interrupting_a_wait_on_a_running_job_detaches(kernel: Kernel, sim: Any,
     kernel.run(SUBMIT.format(prompt=f"running, then interrupted ({how})"))
     kernel.run('import time\nwhile job.status != "in_progress": time.sleep(0.02)', timeout=10)
     request_id = kernel.json("job.request_id")
-    reply, elapsed, printed = interrupt_during(kernel, WAITS[how])
+    reply, printed = interrupt_during(kernel, WAITS[how])
     assert reply["content"]["status"] == "error"
-    assert elapsed < PROMPT_AFTER, f"the cell ended {elapsed:.2f} s after the interrupt"
     assert f"Job {request_id} is in_progress and keeps running" in printed
     assert sim.counters()["cancels"] == {"cancelled": 0, "not_cancellable": 0}  # detached: no cancel sent
     assert kernel.json("job.status") == "in_progress"
@@ -93,15 +92,15 @@ def test_interrupting_a_wait_on_a_running_job_detaches(kernel: Kernel, sim: Any,
 
 
 def test_an_interrupt_returns_promptly_even_when_the_cancel_is_slow(kernel: Kernel, sim: Any) -> None:
-    """The cancel request hangs for 3 s: the cell still ends within a second; the cancel lands in the background."""
-    sim.configure(paused=True, fail_next={"cancel": 1}, fail_next_kind="slow", faults={"slow_seconds": 3.0})
+    """The simulator holds the cancel for 6 s: the cell ends before it is answered; the cancel lands in the background."""
+    sim.configure(paused=True, fail_next={"cancel": 1}, fail_next_kind="slow", faults={"slow_seconds": 6.0})
     kernel.run(SUBMIT.format(prompt="queued behind a slow cancel"))
-    reply, elapsed, printed = interrupt_during(kernel, WAITS["await"])
+    reply, printed = interrupt_during(kernel, WAITS["await"])
     assert reply["content"]["status"] == "error"
-    assert elapsed < PROMPT_AFTER, f"the cell ended {elapsed:.2f} s after the interrupt"
+    assert sim.counters()["cancels"] == {"cancelled": 0, "not_cancellable": 0}  # still held: the cell did not wait
     assert "cancelling the queued job" in printed and "in the background" in printed
     assert_healthy(kernel)
     kernel.run("import time\nt = time.monotonic()\n"
-               "while job.status != 'cancelled' and time.monotonic() - t < 15: time.sleep(0.05)", timeout=20)
+               "while job.status != 'cancelled' and time.monotonic() - t < 30: time.sleep(0.05)", timeout=40)
     assert kernel.json("job.status") == "cancelled"
     assert sim.counters()["cancels"] == {"cancelled": 1, "not_cancellable": 0}

@@ -33,7 +33,7 @@ def test_magic_streams_states_while_another_cell_blocks(kernel: Kernel, sim: Any
     kernel.run('job = %runcomfy wan-ai/wan-2-5/text-to-image prompt="a fox" aspect_ratio="1024:1024 (1:1)"')
     (comm_id,) = kernel.job_views()
     assert kernel.job_views()[comm_id][0]["status"] == "in_queue"  # the comm opens with the real state
-    kernel.wait_for(lambda: kernel.latest(comm_id).get("queue_position") == 0, timeout=5)
+    kernel.wait_for(lambda: kernel.latest(comm_id).get("queue_position") == 0, timeout=30)
     started = time.monotonic()
     msg_id = kernel.start("import time; time.sleep(5)")
     sim.configure(paused=False)  # a 1.8 s job runs entirely while the kernel sleeps

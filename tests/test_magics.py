@@ -246,6 +246,7 @@ def test_config_settings_reach_the_library(ip: Any, tmp_path: Any) -> None:
     assert rc.settings.autosave_dir is None
 
 
+@pytest.mark.slow
 def test_sim_on_and_off_in_a_fresh_shell() -> None:
     script = textwrap.dedent('''
         import httpx

@@ -12,7 +12,9 @@ from runcomfy_nb import schemas
 from runcomfy_nb._media import prepare_media
 from runcomfy_nb.errors import InputValidationError
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+# shared/ sits beside the checkout (a worktree may be one level deeper): the nearest one up the tree.
+SEEDS = next((d / "shared" / "seeds" for d in Path(__file__).resolve().parents if (d / "shared" / "seeds").is_dir()),
+             Path(__file__).resolve().parents[2] / "shared" / "seeds")
 CASES = json.loads((Path(__file__).parent / "cases" / "invalid_inputs.json").read_text(encoding="utf-8"))
 MODELS = sorted(m["model_id"] for m in schemas.shipped_models())
 

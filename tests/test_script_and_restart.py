@@ -49,6 +49,7 @@ SCRIPT = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_a_plain_script_runs_every_seed_model(tmp_path: Path) -> None:
     script = tmp_path / "run_all.py"
     script.write_text(SCRIPT, encoding="utf-8")
@@ -101,6 +102,7 @@ ATTACHER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_jobs_survive_sigkill_and_reattach(tmp_path: Path, sim_process: str, isolated_home: Path) -> None:
     env = {**os.environ, "RUNCOMFY_API_TOKEN": "rc-kill-test-token", "RUNCOMFY_API_BASE": sim_process}
     submitter = subprocess.Popen([sys.executable, "-c", SUBMITTER], stdout=subprocess.PIPE, text=True, env=env)

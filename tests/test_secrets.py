@@ -199,6 +199,7 @@ _bad.submit("wan-ai/wan-2-5/text-to-image", prompt="an uncaught auth failure, sh
 """
 
 
+@pytest.mark.notebooks
 def test_quickstart_with_a_real_token_leaks_it_nowhere(secret_sim: Any, tmp_path: Path, isolated_home: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     log_file, probe_file, snapshot = tmp_path / "kernel.log", tmp_path / "probe.json", tmp_path / "journal-snapshot"
@@ -293,6 +294,7 @@ def sim_process(tmp_path: Path) -> Iterator[dict[str, Any]]:
         err.close()
 
 
+@pytest.mark.slow
 def test_client_objects_exceptions_and_logs_against_the_simulator_process(
         sim_process: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)

@@ -16,7 +16,9 @@ import av
 import pytest
 from PIL import Image
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+# shared/ sits beside the checkout (a worktree may be one level deeper): the nearest one up the tree.
+SEEDS = next((d / "shared" / "seeds" for d in Path(__file__).resolve().parents if (d / "shared" / "seeds").is_dir()),
+             Path(__file__).resolve().parents[2] / "shared" / "seeds")
 REAL_HOST = "https://model-api.runcomfy.net"
 pytestmark = [
     pytest.mark.skipif(not SEEDS.exists(), reason="the seed pages live in shared/ beside the checkout"),

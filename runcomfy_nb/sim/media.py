@@ -169,7 +169,7 @@ def _scene(size: tuple[int, int], rng: random.Random) -> Image.Image:
     sw, sh = (long_small, max(1, round(long_small * h / w))) if w >= h else (max(1, round(long_small * w / h)), long_small)
     c1, c2 = _color(rng), _color(rng, val=(0.15, 0.6))
     diag = int(math.hypot(sw, sh)) + 2
-    ramp = Image.linear_gradient("L").resize((diag, diag)).rotate(rng.uniform(0, 360), resample=Image.BILINEAR)
+    ramp = Image.linear_gradient("L").resize((diag, diag)).rotate(rng.uniform(0, 360), resample=Image.Resampling.BILINEAR)
     left, top = (diag - sw) // 2, (diag - sh) // 2
     ramp = ramp.crop((left, top, left + sw, top + sh))
     img = Image.composite(Image.new("RGB", (sw, sh), c1), Image.new("RGB", (sw, sh), c2), ramp)
@@ -190,7 +190,7 @@ def _scene(size: tuple[int, int], rng: random.Random) -> Image.Image:
             draw.polygon(pts, fill=fill)
     img = Image.alpha_composite(img.convert("RGBA"), overlay).convert("RGB")
     img = img.filter(ImageFilter.GaussianBlur(0.8))
-    return img.resize((w, h), Image.BILINEAR)
+    return img.resize((w, h), Image.Resampling.BILINEAR)
 
 
 def _caption(img: Image.Image, prompt: str, label: str) -> None:
@@ -267,7 +267,7 @@ def text_to_image(spec: RenderSpec, index: int = 0) -> Image.Image:
 def edit_image(spec: RenderSpec, source: Image.Image, index: int = 0) -> Image.Image:
     """The input fitted (cover + centre crop) to the requested size and tinted by the prompt and seed."""
     rng = _rng(spec.model_id, spec.prompt, spec.seed, index)
-    img = ImageOps.fit(source, spec.size, Image.BILINEAR)
+    img = ImageOps.fit(source, spec.size, Image.Resampling.BILINEAR)
     img = _tint(img, _color(rng), 0.3)
     _caption(img, spec.prompt, f"edited · seed {spec.seed} · {spec.size[0]}x{spec.size[1]}")
     return img
@@ -277,10 +277,10 @@ def reframe_image(spec: RenderSpec, source: Image.Image, index: int = 0) -> Imag
     """The input contained (fit + pad) in the new frame; the padding is a blurred, tinted extension."""
     rng = _rng(spec.model_id, spec.prompt, spec.seed, index)
     w, h = spec.size
-    small = ImageOps.fit(source, (max(1, w // 16), max(1, h // 16)), Image.BILINEAR)
-    background = _tint(small.filter(ImageFilter.GaussianBlur(2)).resize(spec.size, Image.BILINEAR), _color(rng), 0.35)
+    small = ImageOps.fit(source, (max(1, w // 16), max(1, h // 16)), Image.Resampling.BILINEAR)
+    background = _tint(small.filter(ImageFilter.GaussianBlur(2)).resize(spec.size, Image.Resampling.BILINEAR), _color(rng), 0.35)
     # The original stays whole, a little smaller than the frame, so the "extension" is always visible.
-    inner = ImageOps.contain(source, (max(1, round(w * 0.86)), max(1, round(h * 0.86))), Image.BILINEAR)
+    inner = ImageOps.contain(source, (max(1, round(w * 0.86)), max(1, round(h * 0.86))), Image.Resampling.BILINEAR)
     left, top = (w - inner.width) // 2, (h - inner.height) // 2
     background.paste(inner, (left, top))
     ImageDraw.Draw(background).rectangle((left - 1, top - 1, left + inner.width, top + inner.height),
@@ -306,7 +306,7 @@ def write_video(spec: RenderSpec, source: Image.Image, path: Path) -> None:
     frames, fps = spec.frames, spec.fps
     rng = _rng(spec.model_id, spec.prompt, spec.seed)
     base_w, base_h = math.ceil(w * 1.25), math.ceil(h * 1.25)
-    base = ImageOps.fit(source, (base_w, base_h), Image.BILINEAR)
+    base = ImageOps.fit(source, (base_w, base_h), Image.Resampling.BILINEAR)
     base = _tint(base, _color(rng), 0.15)
     _caption(base, spec.prompt, f"RunComfy simulator · seed {spec.seed} · {w}x{h} · {frames} frames @ {fps} fps")
     # Start on the whole picture, end zoomed in towards a seed-chosen point.
