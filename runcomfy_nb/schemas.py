@@ -12,7 +12,7 @@ import json
 import math
 import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ._catalog import display_name as display_name
 from ._catalog import shipped_entry as shipped_entry
