@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,12 @@ INTERRUPT_BUDGET = 0.4  # an interrupted wait returns within this (DESIGN.md: in
 _JOURNALED = ("status", "queue_position", "error", "started_at", "finished_at", "submitted_at", "request_id")
 Listener = Callable[["Job"], None]
 
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    """Resolve a wake-up future unless it is already done (it may have been cancelled)."""
+    if not future.done():
+        future.set_result(None)
 
 class Job:
     """A submitted (or re-attached) request. Made by `Client.submit`, `Client.start` or `rc.attach`.
@@ -195,7 +201,7 @@ class Job:
             raise
         return self._final()
 
-    def __await__(self):  # type: ignore[no-untyped-def]
+    def __await__(self) -> Generator[Any, None, list[Output]]:
         return self.wait_async().__await__()
 
     async def wait_async(self, timeout: float | None = None) -> list[Output]:
@@ -207,7 +213,7 @@ class Job:
 
         def wake() -> None:
             with contextlib.suppress(RuntimeError):  # that loop may be closed by now
-                loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
+                loop.call_soon_threadsafe(_settle, woken)
 
         with self._waiters_lock:
             self._waiters.add(wake)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 STATUS_ORDER = ("completed", "in_progress", "in_queue", "submitting", "waiting", "failed", "cancelled")
 
-class Vary(list):  # type: ignore[type-arg]
+class Vary(list[Any]):
     """A list marked as an axis even for a field whose schema type is an array (`rc.vary([...])`)."""
 
 

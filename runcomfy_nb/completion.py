@@ -62,7 +62,8 @@ def _literal(value: Any) -> str:
 def _current_word(text: str) -> tuple[list[str], str]:
     """(the finished words, the word being typed) of a magic line, quotes respected."""
     words: list[str] = []
-    word, quote, depth = [], "", 0
+    word: list[str] = []
+    quote, depth = "", 0
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
@@ -173,9 +174,9 @@ def runcomfy_matcher(context: CompletionContext) -> SimpleMatcherResult:
         if call:
             fragment, found = call
     if not found:
-        return SimpleMatcherResult(completions=[], suppress=False)
+        return SimpleMatcherResult(completions=[], suppress=False)  # type: ignore[typeddict-item]
     return SimpleMatcherResult(completions=[SimpleCompletion(text, type="runcomfy") for text in found],
-                               matched_fragment=fragment, suppress=True, ordered=True)
+                               matched_fragment=fragment, suppress=True, ordered=True)  # type: ignore[typeddict-item]
 
 
 def register(shell: Any) -> None:

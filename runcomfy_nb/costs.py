@@ -27,7 +27,9 @@ if TYPE_CHECKING:  # structural: costs sits below the client (the runner records
     class Client(Protocol):
         """What costs needs of a client: its journal (the ledger lives in its file) and its endpoint."""
 
-        journal: Journal
+        @property
+        def journal(self) -> Journal: ...
+
         endpoint: Any
 
 _TABLE = """CREATE TABLE IF NOT EXISTS costs (

@@ -34,11 +34,11 @@ class ModelForm(_Persisted):
     model_key = traitlets.Unicode("").tag(sync=True)
     display_name = traitlets.Unicode("").tag(sync=True)
     simulator = traitlets.Bool(False).tag(sync=True)
-    fields = traitlets.List().tag(sync=True)
+    fields: traitlets.List[Any] = traitlets.List().tag(sync=True)
     values = traitlets.Dict().tag(sync=True)
     errors = traitlets.Dict().tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
-    history = traitlets.List().tag(sync=True)
+    history: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def __init__(self, model_id: str, client: Client | None = None, **initial: Any) -> None:
         from .errors import ConfigError

@@ -56,9 +56,15 @@ def _result_count(row: dict[str, Any]) -> str:
     return ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in kinds.items())
 
 
+def _inputs_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's inputs, or {} when the row has none or they are not an object."""
+    inputs = row.get("inputs")
+    return inputs if isinstance(inputs, dict) else {}
+
+
 def summary(row: dict[str, Any]) -> dict[str, str]:
     """The readable columns of one journal row (all text, all cleaned)."""
-    inputs = row.get("inputs") if isinstance(row.get("inputs"), dict) else {}
+    inputs = _inputs_of(row)
     request_id = clean(row.get("request_id") or row.get("local_id") or "")
     return {
         "when": _when(row),
@@ -135,7 +141,7 @@ class JobList(list):
             if status and row.get("status") != status:
                 return False
             if text:
-                inputs = row.get("inputs") if isinstance(row.get("inputs"), dict) else {}
+                inputs = _inputs_of(row)
                 haystack = " ".join([prompt_of(inputs), str(row.get("model_id") or ""),
                                      str(row.get("request_id") or "")]).lower()
                 return text.lower() in haystack
@@ -154,7 +160,7 @@ class JobList(list):
         the inputs as `load_params` would give them (inline media left out and described in `inline_media`)."""
         items = []
         for row in self:
-            inputs = row.get("inputs") if isinstance(row.get("inputs"), dict) else {}
+            inputs = _inputs_of(row)
             record = params_record(str(row.get("model_id") or ""), inputs, request_id=row.get("request_id"))
             outputs = [{k: o[k] for k in ("url", "kind", "name", "local", "thumb", "duration") if k in o}
                        for o in _results(row)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -50,7 +51,7 @@ class SavedOutput:
         return out
 
 
-def default_output_dir(shell: Any = "auto", env: dict[str, str] | None = None) -> Path | None:
+def default_output_dir(shell: Any = "auto", env: Mapping[str, str] | None = None) -> Path | None:
     """Where results are saved when nobody said: `RUNCOMFY_NB_AUTOSAVE` (a folder, or off/0/false/no), else
     `runcomfy_outputs/` beside the notebook inside IPython, else None (a plain script saves nothing uninvited).
 

@@ -20,6 +20,7 @@ import functools
 import logging
 import sys
 import time
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +119,7 @@ class Sweep:
     def __len__(self) -> int:
         return len(self.cells)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.jobs)
 
     def __getitem__(self, index: int) -> Any:
@@ -177,7 +178,7 @@ class Sweep:
             raise
         return self.outputs
 
-    def __await__(self):  # type: ignore[no-untyped-def]
+    def __await__(self) -> Generator[Any, None, list[Output]]:
         return self.wait_async().__await__()
 
     async def wait_async(self, timeout: float | None = None) -> list[Output]:

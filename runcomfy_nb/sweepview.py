@@ -140,14 +140,14 @@ class SweepView(_Shown):
     model_key = traitlets.Unicode("").tag(sync=True)
     display_name = traitlets.Unicode("").tag(sync=True)
     simulator = traitlets.Bool(False).tag(sync=True)
-    axes = traitlets.List().tag(sync=True)
-    common = traitlets.List().tag(sync=True)
-    cells = traitlets.List().tag(sync=True)
+    axes: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    common: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    cells: traitlets.List[Any] = traitlets.List().tag(sync=True)
     counts = traitlets.Dict().tag(sync=True)
     cost = traitlets.Float(None, allow_none=True).tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
-    targets = traitlets.List().tag(sync=True)
-    cell_inputs = traitlets.List().tag(sync=True)  # per cell, the inputs not in `common`
+    targets: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    cell_inputs: traitlets.List[Any] = traitlets.List().tag(sync=True)  # per cell, the inputs not in `common`
 
     def __init__(self, sweep: Sweep, **kwargs: Any) -> None:
         labels = _labels(sweep.client, sweep.model_id)
@@ -309,7 +309,7 @@ class CompareView(_Shown):
 
     _esm = STATIC / "compare.js"
     _css = STATIC / "sweepview.css"
-    items = traitlets.List().tag(sync=True)
+    items: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def _fallback_html(self) -> str:
         cards = "".join(
