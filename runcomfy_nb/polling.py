@@ -1,32 +1,371 @@
-"""When to poll /status next: one small, replaceable policy (DESIGN.md, Performance targets).
+"""When to poll /status next, and what earlier jobs taught us: the one module that owns the polling policy.
 
-The API only offers polling. Dense right after submit (a free worker picks a job up at once) and around the
-moment a run is expected to end (learned from the model's earlier jobs); sparse in between. Aims at a median
-lag of <= 100 ms from a server-side change to the widget with <= 10 status requests for a 10 s job.
+The API only offers polling, so every status request buys information. The yardstick is the naive loop that
+asks once a second from the submit: whatever the workload, this policy must see each change (queued → running,
+running → ended) no later than that loop does, in median and at p90, without sending more requests. It gets
+there by predicting where it knows something and falling back to exactly that loop where it does not.
+
+**What it learns** (`RunTimeHistory`, plain data, `to_json`/`from_json`, kept in the journal):
+- run times per model *and per input class*: the inputs that change run time (resolution, aspect ratio,
+  width × height, frame count, duration, steps, number of images — found by key name, see `input_class`),
+  kept as a window of recent samples, each an interval [shortest, longest] the run can have taken. Learned from
+  the server's side: the start lies between the last poll that saw the job queued and the first that saw it
+  running, the end between the last poll that saw it running and the first that saw it ended; the queue-detection
+  lag is never counted as run time (it used to be, and every later job was then polled too early and too often).
+- the time between queue advances (one job ahead of ours starting), as the same kind of samples, per endpoint.
+
+**The schedule** (`JobTracker.next_poll_at`), for the next change we wait for (the start while queued, the end
+while running), from the learned samples shifted by what this job has shown (its start, its last queue advance):
+1. Right after the submit: one poll after `FIRST` (a free worker starts a job at once).
+2. Before the earliest plausible change (the shortest sample, halved while the evidence is thin: fewer than
+   `TRUSTED` samples of this input class): one sleep straight to it (at most `LONGEST_SLEEP`). This is where
+   the requests are saved.
+3. Around the predicted change: polls at the quantiles (1/`SPREAD`, 2/`SPREAD`, …, 1) of the predicted
+   distribution, at least `DENSE` apart — a spike (fixed run times) gets a few polls close together, a wide
+   distribution gets none of these and falls to rule 4.
+4. Everywhere else once past the earliest plausible change, and whenever nothing is known: the naive loop's own
+   ticks (1 s after the submit, 2 s, …). Sleeps are never longer than `TICK` there, so a prediction that turns
+   out wrong costs no more than the naive loop would have; on run times that vary without a visible cause
+   (uniform 2-40 s on identical inputs) the policy becomes the naive loop, which is the best any schedule can do
+   there for the same number of requests.
+Queue positions: next in line (0) predicts the start from the last advance plus the learned advance interval
+(rules 2-4); further back the poll rate follows the chance of a change: one poll per about half the predicted
+wait for the next advance ahead of us, at most `QUEUE_SLEEP` apart; without a learned interval, the naive ticks.
+
+**Interface** (the runner calls these; the policy never reads a clock, so tests run in virtual time):
+
+    policy = PollingPolicy(RunTimeHistory.from_json(saved))       # one per client (endpoint)
+    tracker = policy.track(model_id, inputs, submitted_at=now)    # when the submit was accepted
+    delay = policy.next_delay(tracker, now)                       # sleep this long, then GET /status
+    policy.observe(tracker, status, queue_position, at=when)      # what that poll saw (`at`: mid-request)
+    saved = policy.history.to_json()                              # after a job ends, for the journal
 """
 
 from __future__ import annotations
 
-import statistics
+import json
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-DENSE = 0.1      # seconds between polls when a change is likely now
-SPARSE = 2.0     # the longest we ever sleep between polls
-EARLY = 0.15     # start polling this long before the expected end of a run
+TICK = 1.0            # the naive loop's interval: the longest sleep once a change is plausible
+FIRST = 0.1           # first poll after the submit answer
+DENSE = 0.1           # closest spacing of predicted polls
+SPREAD = 4            # predicted polls per predicted change (at its quantiles 1/4, 2/4, 3/4, 1)
+MARGIN = 1.0          # average gaps between samples allowed below the shortest one
+TRUSTED = 3           # samples of an input class before its shortest is trusted as the earliest plausible end
+WINDOW = 32           # samples kept per key
+LONGEST_SLEEP = 30.0  # hedge: even a long predicted run is checked at least this often
+QUEUE_SLEEP = 10.0    # longest sleep while queued behind others
+PAD = 0.05            # seconds (or 1 %) of jitter allowed around every sample
+
+ENDED = frozenset({"completed", "failed", "cancelled"})
+
+# Input keys (lower case, any nesting level ignored) that change how long a run takes.
+_CLASS_KEYS = frozenset({
+    "resolution", "aspect_ratio", "image_size", "size", "width", "height", "megapixels", "quality",
+    "num_frames", "frames", "frame_count", "duration", "length", "seconds", "fps",
+    "steps", "num_steps", "num_inference_steps", "inference_steps", "sampling_steps",
+    "num_images", "num_outputs", "batch_size", "n", "upscale", "scale",
+})
+
+
+def input_class(inputs: Mapping[str, Any] | None) -> str:
+    """The part of the inputs that changes run time, as a stable key (`"aspect_ratio=16:9;num_frames=81"`).
+
+    Keys are matched by name (`_CLASS_KEYS`, case-insensitive) at the top level; only plain values count
+    (prompts, seeds and media do not change run time much and would make every job its own class)."""
+    parts = []
+    for key, value in (inputs or {}).items():
+        if str(key).lower() in _CLASS_KEYS and isinstance(value, (str, int, float, bool)) and value is not None:
+            text = str(value)
+            if len(text) <= 40:
+                parts.append(f"{str(key).lower()}={text}")
+    return ";".join(sorted(parts))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A duration known to lie in [low, high] seconds."""
+
+    low: float
+    high: float
+
+    @property
+    def middle(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class Distribution:
+    """A mixture of uniform intervals (the samples, padded for jitter), shifted by an offset interval."""
+
+    def __init__(self, samples: Iterable[Sample], shift: Sample = Sample(0.0, 0.0)) -> None:
+        parts = []
+        for sample in samples:
+            pad = max(PAD, 0.01 * sample.middle)
+            parts.append((shift.low + sample.low - pad, shift.high + sample.high + pad))
+        if not parts:
+            raise ValueError("a distribution needs at least one sample")
+        self.parts = parts
+        self.low = min(a for a, _ in parts)
+        self.high = max(b for _, b in parts)
+
+    def cdf(self, x: float) -> float:
+        return sum(min(max((x - a) / (b - a), 0.0), 1.0) for a, b in self.parts) / len(self.parts)
+
+    def quantile(self, q: float) -> float:
+        """The smallest x with cdf(x) >= q (bisection: a few dozen samples, a few dozen steps)."""
+        low, high = self.low, self.high
+        for _ in range(40):
+            mid = (low + high) / 2
+            if self.cdf(mid) < q:
+                low = mid
+            else:
+                high = mid
+        return high
+
+
+class RunTimeHistory:
+    """What earlier jobs taught: run-time samples per model and per (model, input class), queue-advance
+    intervals per endpoint. Plain data: `to_json()` / `from_json()` for the journal."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, deque[Sample]] = {}
+        self.queue_gaps: deque[Sample] = deque(maxlen=WINDOW)
+
+    @staticmethod
+    def key(model_id: str, klass: str | None = None) -> str:
+        return model_id if klass is None else f"{model_id}|{klass}"
+
+    def add_run(self, model_id: str, klass: str, sample: Sample) -> None:
+        """Learn one run: under its input class and under its model (the fallback for unseen classes)."""
+        for key in (self.key(model_id, klass), self.key(model_id)):
+            self.runs.setdefault(key, deque(maxlen=WINDOW)).append(sample)
+
+    def add_queue_gap(self, sample: Sample) -> None:
+        self.queue_gaps.append(sample)
+
+    def run_samples(self, model_id: str, klass: str) -> tuple[list[Sample], bool]:
+        """(samples, trusted): this input class's samples if it has any, else the model's; trusted when the
+        class itself has at least TRUSTED samples."""
+        own = self.runs.get(self.key(model_id, klass))
+        if own:
+            return list(own), len(own) >= TRUSTED
+        return list(self.runs.get(self.key(model_id)) or ()), False
+
+    def to_json(self) -> str:
+        return json.dumps({"version": 1,
+                           "runs": {k: [[s.low, s.high] for s in v] for k, v in self.runs.items()},
+                           "queue_gaps": [[s.low, s.high] for s in self.queue_gaps]})
+
+    @classmethod
+    def from_json(cls, text: str | None) -> RunTimeHistory:
+        """The history saved by `to_json`; an empty one for None or anything unreadable (it is only a hint)."""
+        history = cls()
+        try:
+            data = json.loads(text) if text else {}
+            for key, pairs in (data.get("runs") or {}).items():
+                history.runs[str(key)] = deque((_sample(p) for p in pairs), maxlen=WINDOW)
+            history.queue_gaps.extend(_sample(p) for p in data.get("queue_gaps") or ())
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+        return history
+
+
+def _sample(pair: Any) -> Sample:
+    low, high = float(pair[0]), float(pair[1])
+    if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
+        raise ValueError(f"bad sample {pair!r}")
+    return Sample(low, high)
+
+
+@dataclass
+class JobTracker:
+    """One job's polling state: what its polls saw and when. Made by `PollingPolicy.track`."""
+
+    policy: PollingPolicy
+    model_id: str
+    klass: str
+    submitted_at: float
+    status: str = "in_queue"
+    queue_position: int | None = None
+    status_requests: int = 0
+    started: Sample | None = None        # when the server started it (absolute times)
+    ended: Sample | None = None
+    last_advance: Sample | None = None   # when the queue last advanced ahead of us
+    _last_seen: float | None = None      # time of the latest poll
+    _last_queued_at: float | None = None
+    _last_running_at: float | None = None
+    _position_seen: list[tuple[int, float, float]] = field(default_factory=list)  # (position, first, last seen)
+
+    def next_poll_at(self, now: float) -> float:
+        """The absolute time of the next status request (>= now)."""
+        if self.status in ENDED:
+            return math.inf
+        if self.status_requests == 0:
+            return max(now, self.submitted_at + FIRST)
+        back = self._queued_behind()
+        if back is not None:  # far back in the queue: about two polls per predicted advance
+            return self._next_tick(max(now, (self._last_seen or now) + back - TICK))
+        target = self._predicted_change()
+        if target is None:
+            return self._next_tick(now)
+        dist, trusted, reference = target
+        earliest = self._earliest(dist, trusted, reference)
+        # rule 2: nothing plausible happens before `earliest`, so no poll before it (within LONGEST_SLEEP)
+        start = max(now, min(earliest, now + LONGEST_SLEEP))
+        tick = self._next_tick(start) if start > now else self._next_tick(now)
+        # rule 3: predicted polls at the window's quantiles; rule 4 (the tick) wherever they leave a gap > TICK
+        previous = self._last_seen if self._last_seen is not None else now
+        spread = self._spread(dist)
+        for level in [(k + 0.5) / spread for k in range(spread)] + [1.0]:
+            at = dist.quantile(level)
+            if at >= start and at >= previous + DENSE:
+                return at if at <= start + TICK else tick
+        return tick
+
+    def _spread(self, dist: Distribution) -> int:
+        """Predicted polls to spend on this window (plus one at its end): SPREAD, or fewer so that the total
+        stays under what the naive loop would send by the window's middle."""
+        naive = (dist.quantile(0.5) - self.submitted_at) / TICK + 0.5
+        return max(1, min(SPREAD, math.floor(naive - self.status_requests) - 1))
+
+    @staticmethod
+    def _earliest(dist: Distribution, trusted: bool, reference: float) -> float:
+        """The earliest plausible change: the shortest sample, lowered by MARGIN average gaps between samples
+        (n samples leave about 1/(n+1) of runs below their minimum, by about a gap), and halved while the class is untrusted."""
+        middles = sorted((a + b) / 2 for a, b in dist.parts)
+        earliest = dist.low - MARGIN * (middles[-1] - middles[0]) / (len(middles) + 1)
+        if not trusted:
+            earliest = reference + (earliest - reference) / 2
+        return max(earliest, reference)
+
+    def _queued_behind(self) -> float | None:
+        """While behind others with a learned advance interval: seconds between polls (else None)."""
+        gaps = self.policy.history.queue_gaps
+        if self.status != "in_queue" or not self.queue_position or not gaps:
+            return None
+        return min(QUEUE_SLEEP, max(TICK, Distribution(gaps).quantile(0.1) / 2 * self.queue_position))
+
+    def _next_tick(self, now: float) -> float:
+        """The naive loop's next tick (1 s, 2 s, … after the submit), at least DENSE after the last poll."""
+        after = max(now, (self._last_seen or now) + DENSE)
+        k = math.floor((after - self.submitted_at) / TICK + 1e-9) + 1
+        return self.submitted_at + k * TICK
+
+    def _predicted_change(self) -> tuple[Distribution, bool, float] | None:
+        """(absolute-time distribution of the next change, trusted?, reference time) or None if unknown."""
+        history = self.policy.history
+        if self.status == "in_progress" and self.started is not None:
+            samples, trusted = history.run_samples(self.model_id, self.klass)
+            if samples:
+                return Distribution(samples, self.started), trusted, self.started.low
+            return None
+        if self.status == "in_queue" and not self.queue_position and history.queue_gaps \
+                and self.last_advance is not None:  # next in line: the start is one advance after the last one
+            gaps = list(history.queue_gaps)
+            return Distribution(gaps, self.last_advance), len(gaps) >= TRUSTED, self.last_advance.low
+        return None
+
+    def observe(self, status: str, queue_position: int | None, at: float) -> Sample | None:
+        """Record what a poll saw at time `at`; returns the run-time sample learned when the job ends."""
+        self.status_requests += 1
+        previous, seen_before = self.status, self._last_seen
+        if status == "in_queue":
+            self._observe_queue(queue_position, at)
+            self._last_queued_at = at
+        elif status == "in_progress":
+            if self.started is None:
+                self.started = Sample(self._last_queued_at or self.submitted_at, at)
+            self._last_running_at = at
+        self._last_seen = at
+        self.status, self.queue_position = status, queue_position if status == "in_queue" else None
+        if status in ENDED and previous not in ENDED:
+            self.ended = Sample(seen_before or self.submitted_at, at)
+            if status == "completed":
+                return self._learn()
+        return None
+
+    def _observe_queue(self, position: int | None, at: float) -> None:
+        if position is None:
+            return
+        seen = self._position_seen
+        if seen and seen[-1][0] == position:
+            seen[-1] = (position, seen[-1][1], at)
+            return
+        if seen and position < seen[-1][0]:
+            advance = Sample(seen[-1][2], at)  # the queue moved between the two polls
+            if seen[-1][0] - position == 1 and len(seen) >= 2 and seen[-2][0] == seen[-1][0] + 1 \
+                    and self.last_advance is not None:
+                # two single-step advances in a row: the time between them is one advance interval
+                gap = Sample(max(advance.low - self.last_advance.high, 0.0), advance.high - self.last_advance.low)
+                self.policy.history.add_queue_gap(gap)
+            self.last_advance = advance
+        seen.append((position, at, at))
+
+    def _learn(self) -> Sample | None:
+        if self.started is None or self.ended is None:
+            return None
+        low = max(self.ended.low - self.started.high, 0.0)
+        high = self.ended.high - self.started.low
+        sample = Sample(low, high)
+        # Even a coarse sample is kept (it weighs little): dropping the runs that ended before a long sleep
+        # would teach only the long ones, and the schedule would sleep through every short run after them.
+        self.policy.history.add_run(self.model_id, self.klass, sample)
+        return sample
+
+
+class PollingPolicy:
+    """The polling policy of one client (one endpoint): hands out JobTrackers and owns the learned history."""
+
+    def __init__(self, history: RunTimeHistory | None = None) -> None:
+        self.history = history or RunTimeHistory()
+
+    def track(self, model_id: str, inputs: Mapping[str, Any] | None, submitted_at: float) -> JobTracker:
+        """Start tracking a job whose submit was accepted at `submitted_at` (status in_queue)."""
+        return JobTracker(self, model_id, input_class(inputs), submitted_at)
+
+    def next_delay(self, tracker: JobTracker, now: float) -> float:
+        """Seconds to sleep before the tracker's next status request."""
+        return max(tracker.next_poll_at(now) - now, 0.0)
+
+    def observe(self, tracker: JobTracker, status: str, queue_position: int | None, at: float) -> Sample | None:
+        """Record a poll's answer (normalised status, queue position) observed at `at` (best: the middle of the
+        request); returns the run-time sample learned when this answer ends the job, else None."""
+        return tracker.observe(status, queue_position, at)
+
+    def typical_run(self, model_id: str, inputs: Mapping[str, Any] | None = None) -> float | None:
+        """The median learned run time (seconds) for these inputs, or None: for displays and estimates."""
+        samples, _ = self.history.run_samples(model_id, input_class(inputs))
+        if not samples:
+            return None
+        middles = sorted(s.middle for s in samples)
+        return middles[len(middles) // 2]
+
+
+__all__ = ["PollingPolicy", "JobTracker", "RunTimeHistory", "Sample", "Distribution", "input_class", "TICK",
+           "FIRST", "DENSE"]
+
+
+# --- legacy: the schedule job.py still uses until the runner moves to PollingPolicy (then delete) ---------------
+
+SPARSE = 2.0
 
 
 @dataclass
 class PollSchedule:
-    """Stateful per job: call `next_delay` after every poll with what that poll saw."""
+    """The previous policy (one median, long sleeps); kept only so job.py keeps working until it is migrated."""
 
-    expected_run: float | None = None  # seconds in_progress → completed, from earlier jobs; None if unknown
+    expected_run: float | None = None
     _last_status: str = ""
     _streak: int = 0
-    _history: list[float] = field(default_factory=list)
 
     @staticmethod
     def from_history(run_times: list[float]) -> PollSchedule:
-        return PollSchedule(expected_run=statistics.median(run_times) if run_times else None)
+        ordered = sorted(run_times)
+        return PollSchedule(expected_run=ordered[len(ordered) // 2] if ordered else None)
 
     def next_delay(self, status: str, since_submit: float, since_started: float | None) -> float:
         """Seconds to sleep before the next status request."""
@@ -35,12 +374,9 @@ class PollSchedule:
         self._streak += 1
         if status == "in_progress" and since_started is not None:
             if self.expected_run is not None:
-                remaining = self.expected_run - since_started - EARLY
+                remaining = self.expected_run - since_started - 0.15
                 if remaining > DENSE:
-                    return min(remaining, 60.0)  # one sleep straight to just before the expected end
-                # Past the expected end: dense for a while, then back off (the run is slower than usual).
-                overdue = -remaining
-                return DENSE if overdue < 1.0 else min(SPARSE, DENSE * 1.5 ** (self._streak - 3))
+                    return min(remaining, 60.0)
+                return DENSE if -remaining < 1.0 else min(SPARSE, DENSE * 1.5 ** (self._streak - 3))
             return min(SPARSE, 0.25 * 1.5 ** (self._streak - 1))
-        # Queued or just submitted: a free worker picks a job up at once, so start dense and back off.
-        return min(SPARSE, DENSE * 1.6 ** (self._streak - 2))  # 63 ms, 100 ms, 160 ms, …
+        return min(SPARSE, DENSE * 1.6 ** (self._streak - 2))
