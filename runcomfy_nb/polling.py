@@ -16,7 +16,8 @@ there by predicting where it knows something and falling back to exactly that lo
 
 **The schedule** (`JobTracker.next_poll_at`), for the next change we wait for (the start while queued, the end
 while running), from the learned samples shifted by what this job has shown (its start, its last queue advance):
-1. Right after the submit: one poll after `FIRST` (a free worker starts a job at once).
+1. Right after the submit: one poll after `FIRST` (a free worker starts a job at once) — when the run cannot
+   end before the naive loop's first tick, which is then skipped; else the first poll is that tick.
 2. Before the earliest plausible change (the shortest sample, halved while the evidence is thin: fewer than
    `TRUSTED` samples of this input class): one sleep straight to it (at most `LONGEST_SLEEP`). This is where
    the requests are saved.
@@ -37,7 +38,7 @@ wait for the next advance ahead of us, at most `QUEUE_SLEEP` apart; without a le
     policy = PollingPolicy(RunTimeHistory.from_json(saved))       # one per client (endpoint)
     tracker = policy.track(model_id, inputs, submitted_at=now)    # when the submit was accepted
     delay = policy.next_delay(tracker, now)                       # sleep this long, then GET /status
-    policy.observe(tracker, status, queue_position, at=when)      # what that poll saw (`at`: mid-request)
+    policy.observe(tracker, status, queue_position, at=mid, answered_at=end)  # what that poll saw
     saved = policy.history.to_json()                              # after a job ends, for the journal
 """
 
@@ -98,22 +99,52 @@ class Sample:
         return (self.low + self.high) / 2
 
 
+def turnbull(samples: list[Sample], rounds: int = 60) -> list[tuple[Sample, float]]:
+    """The distribution behind interval-censored samples (Turnbull's self-consistent estimator): mass on the
+    innermost intervals the samples share. Runs of a fixed length, each seen as a wide bracket, pile up where
+    the brackets overlap; truly varying runs spread out. Returns (interval, probability) pairs."""
+    points = sorted([(s.low, 0) for s in samples] + [(s.high, 1) for s in samples])
+    cells = [Sample(a, b) for (a, ka), (b, kb) in zip(points, points[1:], strict=False) if ka == 0 and kb == 1]
+    if not cells:
+        return [(s, 1 / len(samples)) for s in samples]
+    holds = [[c.low >= s.low and c.high <= s.high for c in cells] for s in samples]
+    mass = [1 / len(cells)] * len(cells)
+    for _ in range(rounds):
+        new = [0.0] * len(cells)
+        for row in holds:
+            total = sum(m for m, h in zip(mass, row, strict=True) if h)
+            if total <= 0:
+                continue
+            for j, h in enumerate(row):
+                if h:
+                    new[j] += mass[j] / total
+        mass = [m / len(samples) for m in new]
+    return [(c, m) for c, m in zip(cells, mass, strict=True) if m > 1e-6]
+
+
 class Distribution:
-    """A mixture of uniform intervals (the samples, padded for jitter), shifted by an offset interval."""
+    """The predicted time of a change: Turnbull's estimate from the samples, each cell padded for jitter,
+    shifted by an offset interval (when this job started, or when its queue last advanced)."""
 
     def __init__(self, samples: Iterable[Sample], shift: Sample = Sample(0.0, 0.0)) -> None:
-        parts = []
-        for sample in samples:
-            pad = max(PAD, 0.01 * sample.middle)
-            parts.append((shift.low + sample.low - pad, shift.high + sample.high + pad))
-        if not parts:
+        samples = list(samples)
+        if not samples:
             raise ValueError("a distribution needs at least one sample")
-        self.parts = parts
-        self.low = min(a for a, _ in parts)
-        self.high = max(b for _, b in parts)
+        self.size = len(samples)
+        self.parts = []
+        self.weights = []
+        for cell, mass in turnbull(samples):
+            pad = max(PAD, 0.01 * cell.middle)
+            self.parts.append((shift.low + cell.low - pad, shift.high + cell.high + pad))
+            self.weights.append(mass)
+        self.total = sum(self.weights)
+        self.low = min(a for a, _ in self.parts)
+        self.high = max(b for _, b in self.parts)
 
     def cdf(self, x: float) -> float:
-        return sum(min(max((x - a) / (b - a), 0.0), 1.0) for a, b in self.parts) / len(self.parts)
+        """The weighted fraction of the mixture below x."""
+        return sum(w * min(max((x - a) / (b - a), 0.0), 1.0)
+                   for (a, b), w in zip(self.parts, self.weights, strict=True)) / self.total
 
     def quantile(self, q: float) -> float:
         """The smallest x with cdf(x) >= q (bisection: a few dozen samples, a few dozen steps)."""
@@ -195,7 +226,8 @@ class JobTracker:
     started: Sample | None = None        # when the server started it (absolute times)
     ended: Sample | None = None
     last_advance: Sample | None = None   # when the queue last advanced ahead of us
-    _last_seen: float | None = None      # time of the latest poll
+    _last_seen: float | None = None      # time of the latest poll (the server's view: mid-request)
+    _answered: float | None = None       # when its answer arrived
     _last_queued_at: float | None = None
     _last_running_at: float | None = None
     _position_seen: list[tuple[int, float, float]] = field(default_factory=list)  # (position, first, last seen)
@@ -205,55 +237,84 @@ class JobTracker:
         if self.status in ENDED:
             return math.inf
         if self.status_requests == 0:
-            return max(now, self.submitted_at + FIRST)
+            return max(now, self.submitted_at + (FIRST if self._first_poll_pays() else TICK))
+        tick = max(now, (self._answered or self.submitted_at) + TICK)  # the naive loop's next request
         back = self._queued_behind()
         if back is not None:  # far back in the queue: about two polls per predicted advance
-            return self._next_tick(max(now, (self._last_seen or now) + back - TICK))
+            return max(now, (self._answered or now) + back)
         target = self._predicted_change()
         if target is None:
-            return self._next_tick(now)
+            return tick  # rule 4: nothing known
         dist, trusted, reference = target
         earliest = self._earliest(dist, trusted, reference)
         # rule 2: nothing plausible happens before `earliest`, so no poll before it (within LONGEST_SLEEP)
         start = max(now, min(earliest, now + LONGEST_SLEEP))
-        tick = self._next_tick(start) if start > now else self._next_tick(now)
+        if start > tick:
+            tick = start  # from there on, the naive loop's cadence
         # rule 3: predicted polls at the window's quantiles; rule 4 (the tick) wherever they leave a gap > TICK
         previous = self._last_seen if self._last_seen is not None else now
         spread = self._spread(dist)
-        for level in [(k + 0.5) / spread for k in range(spread)] + [1.0]:
+        if not self._narrow(dist, spread):
+            return tick
+        for level in self._levels(spread):
             at = dist.quantile(level)
             if at >= start and at >= previous + DENSE:
                 return at if at <= start + TICK else tick
         return tick
 
-    def _spread(self, dist: Distribution) -> int:
+    def _spread(self, dist: Distribution, spent: int | None = None) -> int:
         """Predicted polls to spend on this window (plus one at its end): SPREAD, or fewer so that the total
         stays under what the naive loop would send by the window's middle."""
         naive = (dist.quantile(0.5) - self.submitted_at) / TICK + 0.5
-        return max(1, min(SPREAD, math.floor(naive - self.status_requests) - 1))
+        spent = self.status_requests if spent is None else spent
+        return max(1, min(SPREAD, math.floor(naive - spent) - 1))
 
     @staticmethod
     def _earliest(dist: Distribution, trusted: bool, reference: float) -> float:
-        """The earliest plausible change: the shortest sample, lowered by MARGIN average gaps between samples
-        (n samples leave about 1/(n+1) of runs below their minimum, by about a gap), and halved while the class is untrusted."""
-        middles = sorted((a + b) / 2 for a, b in dist.parts)
-        earliest = dist.low - MARGIN * (middles[-1] - middles[0]) / (len(middles) + 1)
+        """The earliest plausible change. n samples leave about 1/(n+1) of the next runs below their lowest, by
+        about one gap between samples: so the (0.5/(n+1))-quantile, lowered by one average gap (MARGIN), and
+        halved while the class is untrusted. Quantiles, not the minimum: a coarse sample (an end seen after a
+        long sleep, [0.1 s, 29.9 s]) must not undo what precise ones say."""
+        n = dist.size
+        gap = (dist.quantile(0.9) - dist.quantile(0.1)) / (n + 1)
+        earliest = dist.quantile(0.5 / (n + 1)) - MARGIN * gap
         if not trusted:
             earliest = reference + (earliest - reference) / 2
         return max(earliest, reference)
 
+    def _first_poll_pays(self) -> bool:
+        """Rule 1's early poll sees a free worker's start at once and brackets the start closely (without it
+        the learned run times would be a whole tick wide). It costs one request, so it is made when nothing is
+        known yet (the first runs teach the rest), when the predicted end is narrow enough for rule 3 (whose
+        few polls replace the ticks), or when the run cannot end before the naive loop's first tick (skipped)."""
+        samples, trusted = self.policy.history.run_samples(self.model_id, self.klass)
+        if not samples:
+            return True
+        guess = Sample(self.submitted_at, self.submitted_at + FIRST)
+        dist = Distribution(samples, guess)
+        if self._earliest(dist, trusted, guess.low) >= self.submitted_at + FIRST + TICK:
+            return True
+        spread = self._spread(dist, spent=1)
+        return self._narrow(dist, spread)
+
+    @staticmethod
+    def _levels(spread: int) -> list[float]:
+        # Mid-quantiles, then the window's end: a change seen at the first poll teaches little (a coarse sample,
+        # light), one seen later is bracketed closely, so the window narrows run after run (like a bisection).
+        return [(k + 0.5) / spread for k in range(spread)] + [1.0]
+
+    def _narrow(self, dist: Distribution, spread: int) -> bool:
+        """Whether rule 3's polls are at most TICK apart (else they would come on top of the ticks)."""
+        return (dist.high - dist.quantile(self._levels(spread)[0])) / spread <= TICK
+
     def _queued_behind(self) -> float | None:
-        """While behind others with a learned advance interval: seconds between polls (else None)."""
+        """While behind others with a learned advance interval: seconds between polls (else None). About two
+        polls per predicted advance ahead of us, weighted by how many are ahead: the chance that *our* status
+        changes soon is small far back."""
         gaps = self.policy.history.queue_gaps
         if self.status != "in_queue" or not self.queue_position or not gaps:
             return None
         return min(QUEUE_SLEEP, max(TICK, Distribution(gaps).quantile(0.1) / 2 * self.queue_position))
-
-    def _next_tick(self, now: float) -> float:
-        """The naive loop's next tick (1 s, 2 s, … after the submit), at least DENSE after the last poll."""
-        after = max(now, (self._last_seen or now) + DENSE)
-        k = math.floor((after - self.submitted_at) / TICK + 1e-9) + 1
-        return self.submitted_at + k * TICK
 
     def _predicted_change(self) -> tuple[Distribution, bool, float] | None:
         """(absolute-time distribution of the next change, trusted?, reference time) or None if unknown."""
@@ -269,9 +330,12 @@ class JobTracker:
             return Distribution(gaps, self.last_advance), len(gaps) >= TRUSTED, self.last_advance.low
         return None
 
-    def observe(self, status: str, queue_position: int | None, at: float) -> Sample | None:
-        """Record what a poll saw at time `at`; returns the run-time sample learned when the job ends."""
+    def observe(self, status: str, queue_position: int | None, at: float,
+                answered_at: float | None = None) -> Sample | None:
+        """Record what a poll saw at time `at` (answer received at `answered_at`, default `at`); returns the
+        run-time sample learned when the job ends."""
         self.status_requests += 1
+        self._answered = answered_at if answered_at is not None else at
         previous, seen_before = self.status, self._last_seen
         if status == "in_queue":
             self._observe_queue(queue_position, at)
@@ -331,10 +395,12 @@ class PollingPolicy:
         """Seconds to sleep before the tracker's next status request."""
         return max(tracker.next_poll_at(now) - now, 0.0)
 
-    def observe(self, tracker: JobTracker, status: str, queue_position: int | None, at: float) -> Sample | None:
+    def observe(self, tracker: JobTracker, status: str, queue_position: int | None, at: float,
+                answered_at: float | None = None) -> Sample | None:
         """Record a poll's answer (normalised status, queue position) observed at `at` (best: the middle of the
-        request); returns the run-time sample learned when this answer ends the job, else None."""
-        return tracker.observe(status, queue_position, at)
+        request) and received at `answered_at`; returns the run-time sample learned when this answer ends the
+        job, else None."""
+        return tracker.observe(status, queue_position, at, answered_at)
 
     def typical_run(self, model_id: str, inputs: Mapping[str, Any] | None = None) -> float | None:
         """The median learned run time (seconds) for these inputs, or None: for displays and estimates."""

@@ -152,27 +152,30 @@ def run_policy(scenario: Scenario, make: Callable[[], PollingPolicy] = PollingPo
     """The policy, all jobs interleaved in time order so that what one job teaches is used by the next."""
     jobs = timeline(scenario)
     policy = make()
-    events: list[tuple[float, int]] = []
-    trackers = {}
+    events: list[tuple[float, int, int]] = []  # (time, 0 = submit answered / 1 = poll, job index)
     for index, job in enumerate(jobs):
-        acked = job.submit + rtt / 2
-        trackers[index] = policy.track(scenario.model, job.inputs, submitted_at=acked)
-        heapq.heappush(events, (acked + policy.next_delay(trackers[index], acked), index))
+        heapq.heappush(events, (job.submit + rtt / 2, 0, index))
+    trackers = {}
     seen_start: dict[int, float] = {}
     starts, ends, counts = [0.0] * len(jobs), [0.0] * len(jobs), [0] * len(jobs)
     while events:
-        sent, index = heapq.heappop(events)
-        tracker, job = trackers[index], jobs[index]
+        when, kind, index = heapq.heappop(events)
+        job = jobs[index]
+        if kind == 0:  # the tracker is made when the submit is answered, with what the policy knows by then
+            trackers[index] = policy.track(scenario.model, job.inputs, submitted_at=when)
+            heapq.heappush(events, (when + policy.next_delay(trackers[index], when), 1, index))
+            continue
+        tracker, sent = trackers[index], when
         status, position = server_state(jobs, index, sent + rtt / 2)
-        policy.observe(tracker, status, position, at=sent + rtt / 2)
         answered = sent + rtt
+        policy.observe(tracker, status, position, at=sent + rtt / 2, answered_at=answered)
         if status != "in_queue" and index not in seen_start:
             seen_start[index] = answered
             starts[index] = answered - job.start
         if status == "completed":
             ends[index], counts[index] = answered - job.end, tracker.status_requests
             continue
-        heapq.heappush(events, (answered + policy.next_delay(tracker, answered), index))
+        heapq.heappush(events, (answered + policy.next_delay(tracker, answered), 1, index))
     return Score(starts, ends, counts)
 
 
