@@ -44,6 +44,7 @@ wait for the next advance ahead of us, at most `QUEUE_SLEEP` apart; without a le
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import deque
@@ -99,10 +100,12 @@ class Sample:
         return (self.low + self.high) / 2
 
 
-def turnbull(samples: list[Sample], rounds: int = 60) -> list[tuple[Sample, float]]:
+@functools.lru_cache(maxsize=512)
+def turnbull(samples: tuple[Sample, ...], rounds: int = 60) -> list[tuple[Sample, float]]:
     """The distribution behind interval-censored samples (Turnbull's self-consistent estimator): mass on the
     innermost intervals the samples share. Runs of a fixed length, each seen as a wide bracket, pile up where
-    the brackets overlap; truly varying runs spread out. Returns (interval, probability) pairs."""
+    the brackets overlap; truly varying runs spread out. Returns (interval, probability) pairs. Cached: the
+    samples change once per finished job, the schedule asks on every poll."""
     points = sorted([(s.low, 0) for s in samples] + [(s.high, 1) for s in samples])
     cells = [Sample(a, b) for (a, ka), (b, kb) in zip(points, points[1:], strict=False) if ka == 0 and kb == 1]
     if not cells:
@@ -133,7 +136,7 @@ class Distribution:
         self.size = len(samples)
         self.parts = []
         self.weights = []
-        for cell, mass in turnbull(samples):
+        for cell, mass in turnbull(tuple(samples)):
             pad = max(PAD, 0.01 * cell.middle)
             self.parts.append((shift.low + cell.low - pad, shift.high + cell.high + pad))
             self.weights.append(mass)
@@ -238,7 +241,7 @@ class JobTracker:
             return math.inf
         if self.status_requests == 0:
             return max(now, self.submitted_at + (FIRST if self._first_poll_pays() else TICK))
-        tick = max(now, (self._answered or self.submitted_at) + TICK)  # the naive loop's next request
+        tick = max(now, (self._answered or self.submitted_at) + TICK)  # the naive loop: TICK after an answer
         back = self._queued_behind()
         if back is not None:  # far back in the queue: about two polls per predicted advance
             return max(now, (self._answered or now) + back)
