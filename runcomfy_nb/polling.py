@@ -5,6 +5,9 @@ asks once a second from the submit: whatever the workload, this policy must see 
 running → ended) no later than that loop does, in median and at p90, without sending more requests. It gets
 there by predicting where it knows something and falling back to exactly that loop where it does not.
 
+Run times are estimated from interval-censored samples with Turnbull's estimator (`turnbull`): fixed runs
+seen through coarse brackets pile up where the brackets overlap, so the predicted window narrows run after run.
+
 **What it learns** (`RunTimeHistory`, plain data, `to_json`/`from_json`, kept in the journal):
 - run times per model *and per input class*: the inputs that change run time (resolution, aspect ratio,
   width × height, frame count, duration, steps, number of images — found by key name, see `input_class`),
@@ -21,11 +24,11 @@ while running), from the learned samples shifted by what this job has shown (its
 2. Before the earliest plausible change (the shortest sample, halved while the evidence is thin: fewer than
    `TRUSTED` samples of this input class): one sleep straight to it (at most `LONGEST_SLEEP`). This is where
    the requests are saved.
-3. Around the predicted change: polls at the quantiles (1/`SPREAD`, 2/`SPREAD`, …, 1) of the predicted
-   distribution, at least `DENSE` apart — a spike (fixed run times) gets a few polls close together, a wide
+3. Around the predicted change: polls at its mid-quantiles ((k + ½)/n for k < n ≤ `SPREAD`, n within half the
+   naive loop's requests left) and at its end, at least `DENSE` apart — a spike (fixed run times) gets a few polls close together, a wide
    distribution gets none of these and falls to rule 4.
 4. Everywhere else once past the earliest plausible change, and whenever nothing is known: the naive loop's own
-   ticks (1 s after the submit, 2 s, …). Sleeps are never longer than `TICK` there, so a prediction that turns
+   cadence (the next request `TICK` after the previous answer). Sleeps are never longer than `TICK` there, so a prediction that turns
    out wrong costs no more than the naive loop would have; on run times that vary without a visible cause
    (uniform 2-40 s on identical inputs) the policy becomes the naive loop, which is the best any schedule can do
    there for the same number of requests.
@@ -55,7 +58,7 @@ from typing import Any
 TICK = 1.0            # the naive loop's interval: the longest sleep once a change is plausible
 FIRST = 0.1           # first poll after the submit answer
 DENSE = 0.1           # closest spacing of predicted polls
-SPREAD = 4            # predicted polls per predicted change (at its quantiles 1/4, 2/4, 3/4, 1)
+SPREAD = 6            # most predicted polls per predicted change (at its quantiles, see _levels)
 MARGIN = 1.0          # average gaps between samples allowed below the shortest one
 TRUSTED = 3           # samples of an input class before its shortest is trusted as the earliest plausible end
 WINDOW = 32           # samples kept per key
@@ -266,11 +269,11 @@ class JobTracker:
         return tick
 
     def _spread(self, dist: Distribution, spent: int | None = None) -> int:
-        """Predicted polls to spend on this window (plus one at its end): SPREAD, or fewer so that the total
-        stays under what the naive loop would send by the window's middle."""
+        """Predicted polls to spend on this window (plus one at its end): at most SPREAD and at most half of
+        what the naive loop would send by the window's middle, less what this job has sent already."""
         naive = (dist.quantile(0.5) - self.submitted_at) / TICK + 0.5
         spent = self.status_requests if spent is None else spent
-        return max(1, min(SPREAD, math.floor(naive - spent) - 1))
+        return max(1, min(SPREAD, math.floor(naive - spent) - 1, math.floor((naive - spent) / 2)))
 
     @staticmethod
     def _earliest(dist: Distribution, trusted: bool, reference: float) -> float:
