@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);
 CREATE INDEX IF NOT EXISTS jobs_model ON jobs(model_id, base_url);
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);
 """
 _COLUMNS = ("local_id", "request_id", "model_id", "base_url", "simulator", "inputs", "status", "queue_position",
             "outputs", "error", "saved", "created_at", "submitted_at", "started_at", "finished_at", "updated_at")
@@ -144,6 +145,17 @@ class Journal:
                               "status = 'completed' AND started_at IS NOT NULL AND finished_at IS NOT NULL "
                               "ORDER BY finished_at DESC LIMIT ?", (model_id, base_url, last)).fetchall()
         return [r[0] for r in rows if r[0] is not None and r[0] >= 0]
+
+    def get_state(self, name: str) -> str | None:
+        """A small named value (e.g. "polling:<base_url>": the polling policy's learned run times as JSON)."""
+        with self._db() as db:
+            row = db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def put_state(self, name: str, value: str) -> None:
+        with self._db() as db:
+            db.execute("INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE "
+                       "SET value = excluded.value, updated_at = excluded.updated_at", (name, value, time.time()))
 
 
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:

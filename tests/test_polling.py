@@ -130,3 +130,19 @@ def test_next_in_line_is_predicted_from_the_queue_advances() -> None:
     assert all(2.0 <= g.low <= 3.0 <= g.high <= 3.5 for g in policy.history.queue_gaps)
     next_at = job.next_poll_at(9.1)
     assert next_at > 9.1 + TICK  # skips the naive loop's next tick: the next start is ~3 s away
+
+
+def test_learned_history_survives_in_the_journal(tmp_path) -> None:
+    from runcomfy_nb.journal import Journal
+
+    policy = PollingPolicy()
+    policy.history.add_run(MODEL, "steps=4", Sample(2.9, 3.1))
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.put_state("polling:http://127.0.0.1:1", policy.history.to_json())
+    journal.put_state("polling:http://127.0.0.1:1", policy.history.to_json())  # an update, not a second row
+    journal.close()
+    again = Journal(tmp_path / "journal.sqlite3")
+    restored = PollingPolicy(RunTimeHistory.from_json(again.get_state("polling:http://127.0.0.1:1")))
+    assert restored.typical_run(MODEL, {"steps": 4}) == 3.0
+    assert again.get_state("polling:elsewhere") is None
+    again.close()
