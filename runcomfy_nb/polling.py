@@ -28,7 +28,7 @@ while running), from the learned samples shifted by what this job has shown (its
    naive loop's requests left) and at its end, at least `DENSE` apart — a spike (fixed run times) gets a few polls close together, a wide
    distribution gets none of these and falls to rule 4.
 4. Everywhere else once past the earliest plausible change, and whenever nothing is known: the naive loop's own
-   cadence (the next request `TICK` after the previous answer). Sleeps are never longer than `TICK` there, so a prediction that turns
+   request instants (submit + k·TICK + (k-1)·round trip), so those lags are exactly the naive loop's. Sleeps are never longer than `TICK` there, so a prediction that turns
    out wrong costs no more than the naive loop would have; on run times that vary without a visible cause
    (uniform 2-40 s on identical inputs) the policy becomes the naive loop, which is the best any schedule can do
    there for the same number of requests.
@@ -128,40 +128,68 @@ def turnbull(samples: tuple[Sample, ...], rounds: int = 60) -> list[tuple[Sample
     return [(c, m) for c, m in zip(cells, mass, strict=True) if m > 1e-6]
 
 
-class Distribution:
-    """The predicted time of a change: Turnbull's estimate from the samples, each cell padded for jitter,
-    shifted by an offset interval (when this job started, or when its queue last advanced)."""
+class _Shape:
+    """A Distribution relative to its shift's low end; cached, since the same samples and start-bracket width
+    come back on every poll of every job (the schedule must stay cheap with 1000 jobs in flight)."""
 
-    def __init__(self, samples: Iterable[Sample], shift: Sample = Sample(0.0, 0.0)) -> None:
-        samples = list(samples)
-        if not samples:
-            raise ValueError("a distribution needs at least one sample")
+    def __init__(self, samples: tuple[Sample, ...], width: float) -> None:
         self.size = len(samples)
         self.parts = []
         self.weights = []
-        for cell, mass in turnbull(tuple(samples)):
+        for cell, mass in turnbull(samples):
             pad = max(PAD, 0.01 * cell.middle)
-            self.parts.append((shift.low + cell.low - pad, shift.high + cell.high + pad))
+            self.parts.append((cell.low - pad, width + cell.high + pad))
             self.weights.append(mass)
         self.total = sum(self.weights)
         self.low = min(a for a, _ in self.parts)
         self.high = max(b for _, b in self.parts)
+        self._quantiles: dict[float, float] = {}
 
     def cdf(self, x: float) -> float:
-        """The weighted fraction of the mixture below x."""
         return sum(w * min(max((x - a) / (b - a), 0.0), 1.0)
                    for (a, b), w in zip(self.parts, self.weights, strict=True)) / self.total
 
     def quantile(self, q: float) -> float:
-        """The smallest x with cdf(x) >= q (bisection: a few dozen samples, a few dozen steps)."""
+        known = self._quantiles.get(q)
+        if known is not None:
+            return known
         low, high = self.low, self.high
-        for _ in range(40):
+        for _ in range(30):
             mid = (low + high) / 2
             if self.cdf(mid) < q:
                 low = mid
             else:
                 high = mid
+        self._quantiles[q] = high
         return high
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape(samples: tuple[Sample, ...], width: float) -> _Shape:
+    return _Shape(samples, width)
+
+
+class Distribution:
+    """The predicted time of a change: Turnbull's estimate from the samples, each cell padded for jitter,
+    shifted by an offset interval (when this job started, or when its queue last advanced)."""
+
+    def __init__(self, samples: Iterable[Sample], shift: Sample = Sample(0.0, 0.0)) -> None:
+        samples = tuple(samples)
+        if not samples:
+            raise ValueError("a distribution needs at least one sample")
+        self._shape = _shape(samples, round(shift.high - shift.low, 2))
+        self.offset = shift.low
+        self.size = self._shape.size
+        self.low = self.offset + self._shape.low
+        self.high = self.offset + self._shape.high
+
+    def cdf(self, x: float) -> float:
+        """The weighted fraction of the mixture below x."""
+        return self._shape.cdf(x - self.offset)
+
+    def quantile(self, q: float) -> float:
+        """The smallest x with cdf(x) >= q (bisection, remembered per level)."""
+        return self.offset + self._shape.quantile(q)
 
 
 class RunTimeHistory:
@@ -234,6 +262,7 @@ class JobTracker:
     last_advance: Sample | None = None   # when the queue last advanced ahead of us
     _last_seen: float | None = None      # time of the latest poll (the server's view: mid-request)
     _answered: float | None = None       # when its answer arrived
+    _rtt: float = 0.0                    # the latest request's round trip
     _last_queued_at: float | None = None
     _last_running_at: float | None = None
     _position_seen: list[tuple[int, float, float]] = field(default_factory=list)  # (position, first, last seen)
@@ -244,7 +273,7 @@ class JobTracker:
             return math.inf
         if self.status_requests == 0:
             return max(now, self.submitted_at + (FIRST if self._first_poll_pays() else TICK))
-        tick = max(now, (self._answered or self.submitted_at) + TICK)  # the naive loop: TICK after an answer
+        tick = self._naive_tick(now)
         back = self._queued_behind()
         if back is not None:  # far back in the queue: about two polls per predicted advance
             return max(now, (self._answered or now) + back)
@@ -256,7 +285,7 @@ class JobTracker:
         # rule 2: nothing plausible happens before `earliest`, so no poll before it (within LONGEST_SLEEP)
         start = max(now, min(earliest, now + LONGEST_SLEEP))
         if start > tick:
-            tick = start  # from there on, the naive loop's cadence
+            tick = self._naive_tick(start)
         # rule 3: predicted polls at the window's quantiles; rule 4 (the tick) wherever they leave a gap > TICK
         previous = self._last_seen if self._last_seen is not None else now
         spread = self._spread(dist)
@@ -287,6 +316,15 @@ class JobTracker:
         if not trusted:
             earliest = reference + (earliest - reference) / 2
         return max(earliest, reference)
+
+    def _naive_tick(self, after: float) -> float:
+        """The naive loop's next request after `after` (and at least DENSE after our last one). That loop sends
+        its k-th request at submit + k TICK + (k - 1) rtt (it sleeps TICK after each answer); polling on the same
+        instants makes every lag of ours in rule 4 exactly the naive loop's, never a phase worse."""
+        after = max(after, (self._last_seen or after) + DENSE)
+        period = TICK + self._rtt
+        k = max(math.floor((after - self.submitted_at + self._rtt) / period + 1e-9) + 1, 1)
+        return self.submitted_at + k * TICK + (k - 1) * self._rtt
 
     def _first_poll_pays(self) -> bool:
         """Rule 1's early poll sees a free worker's start at once and brackets the start closely (without it
@@ -342,6 +380,7 @@ class JobTracker:
         run-time sample learned when the job ends."""
         self.status_requests += 1
         self._answered = answered_at if answered_at is not None else at
+        self._rtt = max(2 * (self._answered - at), 0.0)
         previous, seen_before = self.status, self._last_seen
         if status == "in_queue":
             self._observe_queue(queue_position, at)

@@ -30,6 +30,7 @@ class TraceJob:
     submit: float
     run: float
     inputs: dict[str, Any] = field(default_factory=dict)
+    pickup: float = PICKUP  # how long a free worker takes to start it
     start: float = 0.0  # filled by `timeline`
     end: float = 0.0
 
@@ -49,7 +50,7 @@ def timeline(scenario: Scenario) -> list[TraceJob]:
     free = [0.0] * scenario.workers
     for job in sorted(scenario.jobs, key=lambda j: j.submit):
         worker = min(range(len(free)), key=free.__getitem__)
-        job.start = max(job.submit + PICKUP, free[worker])
+        job.start = max(job.submit + job.pickup, free[worker])
         job.end = job.start + job.run
         free[worker] = job.end
     return scenario.jobs
@@ -67,12 +68,14 @@ def server_state(jobs: list[TraceJob], index: int, at: float) -> tuple[str, int 
 
 
 def sequential(name: str, runs: list[float], inputs: list[dict[str, Any]] | None = None,
-               gap: float = 0.5) -> Scenario:
+               gap: float = 0.5, pickups: list[float] | None = None) -> Scenario:
     """Jobs one after another on a free worker (each submitted `gap` s after the previous one ended)."""
     jobs, at = [], 0.0
     for i, run in enumerate(runs):
-        jobs.append(TraceJob(at, run, dict(inputs[i]) if inputs else {"aspect_ratio": "1024:1024 (1:1)"}))
-        at += PICKUP + run + gap
+        pickup = pickups[i] if pickups else PICKUP
+        jobs.append(TraceJob(at, run, dict(inputs[i]) if inputs else {"aspect_ratio": "1024:1024 (1:1)"},
+                             pickup=pickup))
+        at += pickup + run + gap
     return Scenario(name, jobs)
 
 
@@ -90,8 +93,9 @@ def busy_queue(rounds: int = 6, size: int = 15, run: float = 3.0, seed: int = 7)
 
 def scenarios(seed: int = 1, scale: int = 1) -> list[Scenario]:
     """The issue's workloads (fixed 3/10/30 s, uniform 2-40 s, busy queue) plus run time by input class.
-    "Fixed" run times jitter by ±3 % as a real service's do (exactly equal ones would make the fixed loops'
-    lag depend on an accident of phase). `scale` multiplies the job counts."""
+    "Fixed" run times jitter by ±3 % and a free worker starts a job 20-300 ms after its submit, as a real
+    service's do (exactly equal times would make the fixed loops' lag depend on an accident of phase).
+    `scale` multiplies the job counts."""
     rng = random.Random(seed)
 
     def jitter(base: float) -> float:
@@ -99,13 +103,19 @@ def scenarios(seed: int = 1, scale: int = 1) -> list[Scenario]:
 
     classes = [{"aspect_ratio": "1024:1024 (1:1)"}, {"aspect_ratio": "1280:720 (16:9)"}]
     picks = [rng.randrange(2) for _ in range(40 * scale)]
+
+    def pickups(n: int) -> list[float]:  # a free worker starts a job 20-300 ms after the submit
+        return [rng.uniform(0.02, 0.3) for _ in range(n)]
+
     return [
-        sequential("fixed 3 s", [jitter(3.0) for _ in range(20 * scale)]),
-        sequential("fixed 10 s", [jitter(10.0) for _ in range(20 * scale)]),
-        sequential("fixed 30 s", [jitter(30.0) for _ in range(12 * scale)]),
-        sequential("uniform 2-40 s", [rng.uniform(2, 40) for _ in range(400 * scale)]),
+        sequential("fixed 3 s", [jitter(3.0) for _ in range(20 * scale)], pickups=pickups(20 * scale)),
+        sequential("fixed 10 s", [jitter(10.0) for _ in range(20 * scale)], pickups=pickups(20 * scale)),
+        sequential("fixed 30 s", [jitter(30.0) for _ in range(12 * scale)], pickups=pickups(12 * scale)),
+        sequential("uniform 2-40 s", [rng.uniform(2, 40) for _ in range(800 * scale)],
+                   pickups=pickups(800 * scale)),
         busy_queue(rounds=4 * scale, seed=seed),
-        sequential("by input class 5 s / 30 s", [jitter((5.0, 30.0)[p]) for p in picks], [classes[p] for p in picks]),
+        sequential("by input class 5 s / 30 s", [jitter((5.0, 30.0)[p]) for p in picks],
+                   [classes[p] for p in picks], pickups=pickups(40 * scale)),
     ]
 
 

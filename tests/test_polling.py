@@ -50,12 +50,12 @@ def test_fixed_10_s_jobs_cost_at_most_half_the_naive_requests(results) -> None:
 def test_unexplained_variation_falls_back_to_the_naive_loop(results) -> None:
     """Uniform 2-40 s on identical inputs: no schedule beats a fixed loop there for the same requests (the end
     is equally likely anywhere), so the policy becomes that loop: same cadence, no more requests, lags equal
-    up to sampling noise (2 %), and the start still seen at once."""
+    up to sampling noise (3 %), and the start still seen at once."""
     policy, naive = results["uniform 2-40 s"]["policy"], results["uniform 2-40 s"]["naive"]
     assert policy["requests"] <= naive["requests"]
     assert policy["start_p50"] <= naive["start_p50"] and policy["start_p90"] <= naive["start_p90"]
     for metric in ("end_p50", "end_p90"):
-        assert policy[metric] <= naive[metric] * 1.02, (metric, policy, naive)
+        assert policy[metric] <= naive[metric] * 1.03, (metric, policy, naive)
 
 
 def test_input_class_keeps_only_what_changes_run_time() -> None:
