@@ -15,12 +15,14 @@ seen through coarse brackets pile up where the brackets overlap, so the predicte
   the server's side: the start lies between the last poll that saw the job queued and the first that saw it
   running, the end between the last poll that saw it running and the first that saw it ended; the queue-detection
   lag is never counted as run time (it used to be, and every later job was then polled too early and too often).
-- the time between queue advances (one job ahead of ours starting), as the same kind of samples, per endpoint.
+- the time between queue advances (one job ahead of ours starting), and from submit to start when no one was
+  ahead, as the same kind of samples, per endpoint.
 
 **The schedule** (`JobTracker.next_poll_at`), for the next change we wait for (the start while queued, the end
 while running), from the learned samples shifted by what this job has shown (its start, its last queue advance):
-1. Right after the submit: one poll after `FIRST` (a free worker starts a job at once) — when the run cannot
-   end before the naive loop's first tick, which is then skipped; else the first poll is that tick.
+1. Right after the submit: one early poll, when a free worker has usually started the job (learned submit →
+   start times, `FIRST` at first) — when the run's prediction is narrow or it cannot end before the naive
+   loop's first tick (then skipped); else the first poll is that tick.
 2. Before the earliest plausible change (the shortest sample, halved while the evidence is thin: fewer than
    `TRUSTED` samples of this input class): one sleep straight to it (at most `LONGEST_SLEEP`). This is where
    the requests are saved.
@@ -199,6 +201,7 @@ class RunTimeHistory:
     def __init__(self) -> None:
         self.runs: dict[str, deque[Sample]] = {}
         self.queue_gaps: deque[Sample] = deque(maxlen=WINDOW)
+        self.pickups: deque[Sample] = deque(maxlen=WINDOW)  # submit → start when no one was ahead
 
     @staticmethod
     def key(model_id: str, klass: str | None = None) -> str:
@@ -223,7 +226,8 @@ class RunTimeHistory:
     def to_json(self) -> str:
         return json.dumps({"version": 1,
                            "runs": {k: [[s.low, s.high] for s in v] for k, v in self.runs.items()},
-                           "queue_gaps": [[s.low, s.high] for s in self.queue_gaps]})
+                           "queue_gaps": [[s.low, s.high] for s in self.queue_gaps],
+                           "pickups": [[s.low, s.high] for s in self.pickups]})
 
     @classmethod
     def from_json(cls, text: str | None) -> RunTimeHistory:
@@ -234,6 +238,7 @@ class RunTimeHistory:
             for key, pairs in (data.get("runs") or {}).items():
                 history.runs[str(key)] = deque((_sample(p) for p in pairs), maxlen=WINDOW)
             history.queue_gaps.extend(_sample(p) for p in data.get("queue_gaps") or ())
+            history.pickups.extend(_sample(p) for p in data.get("pickups") or ())
         except (ValueError, TypeError, AttributeError):
             return cls()
         return history
@@ -272,7 +277,9 @@ class JobTracker:
         if self.status in ENDED:
             return math.inf
         if self.status_requests == 0:
-            return max(now, self.submitted_at + (FIRST if self._first_poll_pays() else TICK))
+            if self._first_poll_pays():
+                return max(now, self.submitted_at + self._first_delay())
+            return max(now, self._naive_tick(now))
         tick = self._naive_tick(now)
         back = self._queued_behind()
         if back is not None:  # far back in the queue: about two polls per predicted advance
@@ -316,6 +323,14 @@ class JobTracker:
         if not trusted:
             earliest = reference + (earliest - reference) / 2
         return max(earliest, reference)
+
+    def _first_delay(self) -> float:
+        """When to make rule 1's early poll: where a free worker has usually started the job by then (the 3/4
+        quantile of the learned submit → start times), between FIRST and half a TICK."""
+        pickups = self.policy.history.pickups
+        if not pickups:
+            return FIRST
+        return min(max(Distribution(pickups).quantile(0.75), FIRST), TICK / 2)
 
     def _naive_tick(self, after: float) -> float:
         """The naive loop's next request after `after` (and at least DENSE after our last one). That loop sends
@@ -388,6 +403,9 @@ class JobTracker:
         elif status == "in_progress":
             if self.started is None:
                 self.started = Sample(self._last_queued_at or self.submitted_at, at)
+                if all(position == 0 for position, _, _ in self._position_seen):  # no one was ahead
+                    self.policy.history.pickups.append(Sample(self.started.low - self.submitted_at,
+                                                              self.started.high - self.submitted_at))
             self._last_running_at = at
         self._last_seen = at
         self.status, self.queue_position = status, queue_position if status == "in_queue" else None
