@@ -23,17 +23,17 @@ while running), from the learned samples shifted by what this job has shown (its
 1. Right after the submit: one early poll, when a free worker has usually started the job (learned submit →
    start times, `FIRST` at first) — when the run's prediction is narrow or it cannot end before the naive
    loop's first tick (then skipped); else the first poll is that tick.
-2. Before the earliest plausible change (the shortest sample, halved while the evidence is thin: fewer than
-   `TRUSTED` samples of this input class): one sleep straight to it (at most `LONGEST_SLEEP`). This is where
-   the requests are saved.
+2. Before the earliest plausible change (the 1/(n+1) quantile of n samples less one average gap between them,
+   halved while this input class has fewer than `TRUSTED` samples): one sleep straight to it (at most
+   `LONGEST_SLEEP`). This is where the requests are saved.
 3. Around the predicted change: polls at its mid-quantiles ((k + ½)/n for k < n ≤ `SPREAD`, n within half the
-   naive loop's requests left) and at its end, at least `DENSE` apart — a spike (fixed run times) gets a few polls close together, a wide
-   distribution gets none of these and falls to rule 4.
+   requests the naive loop would send by then) and at its end, at least `DENSE` apart — a spike (fixed run
+   times) gets a few polls close together; a wide distribution gets none and falls to rule 4.
 4. Everywhere else once past the earliest plausible change, and whenever nothing is known: the naive loop's own
-   request instants (submit + k·TICK + (k-1)·round trip), so those lags are exactly the naive loop's. Sleeps are never longer than `TICK` there, so a prediction that turns
-   out wrong costs no more than the naive loop would have; on run times that vary without a visible cause
-   (uniform 2-40 s on identical inputs) the policy becomes the naive loop, which is the best any schedule can do
-   there for the same number of requests.
+   request instants (submit + k·TICK + (k-1)·round trip), so those lags are exactly the naive loop's. No sleep
+   is longer than `TICK` there, so a wrong prediction costs no more than the naive loop would have; on run
+   times that vary without a visible cause (uniform 2-40 s on identical inputs) the policy becomes the naive
+   loop, which is the best any schedule can do there for the same number of requests.
 Queue positions: next in line (0) predicts the start from the last advance plus the learned advance interval
 (rules 2-4); further back the poll rate follows the chance of a change: one poll per about half the predicted
 wait for the next advance ahead of us, at most `QUEUE_SLEEP` apart; without a learned interval, the naive ticks.
