@@ -1,7 +1,7 @@
 """`Client`: the facade every entry point converges on (submit, attach, models, schema), and `default_client()`.
 
 A Client owns one endpoint's transport (one connection pool on the background loop), its schema cache and its
-run-time store; each Job it makes gets only the narrow parts it needs (transport, journal, run-time store).
+polling policy; each Job it makes gets only the narrow parts it needs (transport, journal, polling policy).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ._journal import Journal, default_journal
 from ._loop import cancel_owned, run_sync
 from ._media import prepare_media
 from ._outputs import Output
-from ._polling import RunTimes
+from ._polling import PollingPolicy, RunTimeHistory, state_name
 from .config import Endpoint, Secret, resolve, settings
 from .errors import InputValidationError, NotFoundError, RunComfyError
 
@@ -48,7 +48,8 @@ class Client:
         self._schemas: dict[str, dict[str, Any] | None] = {}  # model_id -> raw schema, as the API answered
         self._schema_misses: dict[str, float] = {}  # model_id -> when (monotonic) the catalog last failed
         self._schema_lock = threading.Lock()
-        self.run_times = RunTimes(lambda model_id: self.journal.run_times(model_id, self.endpoint.base_url))
+        self._policy: PollingPolicy | None = None
+        self._policy_lock = threading.Lock()
         _owners[id(self.transport)] = self
 
     def __repr__(self) -> str:
@@ -59,6 +60,19 @@ class Client:
     def journal(self) -> Journal:
         """Where this client's jobs are recorded (the process-wide journal unless one was given)."""
         return self._journal or default_journal()
+
+    @property
+    def policy(self) -> PollingPolicy:
+        """This endpoint's polling policy: what earlier jobs taught, read from the journal on first use (the jobs
+        put it back on record as they learn)."""
+        with self._policy_lock:
+            if self._policy is None:
+                try:
+                    saved = self.journal.get_state(state_name(self.endpoint.base_url))
+                except Exception:  # an unreadable journal only costs the schedule its head start
+                    saved = None
+                self._policy = PollingPolicy(RunTimeHistory.from_json(saved))
+            return self._policy
 
     @property
     def simulator(self) -> bool:
@@ -155,7 +169,7 @@ class Client:
     # --- jobs ----------------------------------------------------------------------------------------------
 
     def _job(self, model_id: str, inputs: dict[str, Any]) -> Job:
-        return Job(model_id, inputs, transport=self.transport, journal=self.journal, run_times=self.run_times)
+        return Job(model_id, inputs, transport=self.transport, journal=self.journal, policy=self.policy)
 
     def start(self, model_id: str, inputs: dict[str, Any] | None = None, /, *, validate: bool | None = None,
               fresh: bool = False, **kwargs: Any) -> Job:
@@ -209,7 +223,7 @@ class Client:
                    "status": "in_queue"}
             self.journal.record_submitting(row["local_id"], row["model_id"], self.endpoint.base_url, self.simulator, {})
             self.journal.update(row["local_id"], request_id=request_id, status="in_queue")
-        job = Job.from_journal(row, transport=self.transport, journal=self.journal, run_times=self.run_times,
+        job = Job.from_journal(row, transport=self.transport, journal=self.journal, policy=self.policy,
                                model_id=model_id)
         if job.needs_polling():
             _runner.follow(job)
@@ -225,6 +239,11 @@ class Client:
         """Stop polling this client's jobs (they go on on the server; rc.attach picks them up) and close its pool."""
         cancel_owned(self.transport)
         run_sync(self.transport.aclose())
+        run_sync(_flush(self.journal))  # on the loop, where the jobs queue their routine changes
+
+
+async def _flush(journal: Journal) -> None:
+    journal._flush_logged()
 
 
 def _defaults(raw: dict[str, Any]) -> dict[str, Any]:

@@ -24,12 +24,14 @@ from . import _hooks
 from ._http import normalise_status
 from ._loop import run_coro, spawn
 from ._outputs import Output, output_from_dict
+from ._polling import state_name
 from .errors import JobCancelledError, JobFailedError, JobTimeoutError, RunComfyError, SubmitUncertainError
+from .timer_wheel import TimerWheel, shared_heartbeat
 
 if TYPE_CHECKING:
     from ._http import Transport
     from ._journal import Journal
-    from ._polling import RunTimes
+    from ._polling import JobTracker, PollingPolicy
 
 log = logging.getLogger("runcomfy_nb")
 
@@ -37,6 +39,9 @@ TERMINAL = frozenset({"completed", "failed", "cancelled"})
 CANCELLABLE = frozenset({"submitting", "in_queue"})
 INTERRUPT_BUDGET = 0.4  # an interrupted wait returns within this (DESIGN.md: interrupts are handled promptly)
 _JOURNALED = ("status", "queue_position", "error", "started_at", "finished_at", "submitted_at", "request_id")
+# Changes that may wait for the next batched journal flush: a queue position, the start of a run. Everything else
+# (the request_id, an end, outputs, errors) is written at once.
+_ROUTINE = frozenset({"queue_position", "started_at"})
 Listener = Callable[["Job"], None]
 
 
@@ -50,7 +55,7 @@ class Job:
     """A submitted (or re-attached) request. Made by `Client.submit`, `Client.start` or `rc.attach`.
 
     Its collaborators are narrow: the transport it is polled through, the journal it is recorded in and the
-    run-time store its poll schedule learns from.
+    client's polling policy (which schedules its polls and learns from them).
     """
 
     cost: float | None = None  # USD, from the result's include_cost (None where the API gives none)
@@ -58,7 +63,7 @@ class Job:
     reused_from: float | None = None  # when that earlier job finished
 
     def __init__(self, model_id: str, inputs: dict[str, Any], *, transport: Transport, journal: Journal,
-                 run_times: RunTimes, local_id: str | None = None, request_id: str | None = None,
+                 policy: PollingPolicy, local_id: str | None = None, request_id: str | None = None,
                  status: str = "submitting") -> None:
         self.model_id = model_id
         self.inputs = inputs
@@ -74,12 +79,13 @@ class Job:
         self.submitted_at: float | None = None
         self.started_at: float | None = None
         self.finished_at: float | None = None
-        self.status_requests = 0
+        self.end_seen_at: float | None = None  # when a status poll first saw the end (time.time())
         self.transport = transport
         self.journal = journal
-        self.run_times = run_times
-        self._last_running_seen: float | None = None  # for learning run times without our own polling lag
-        self._end_seen: float | None = None
+        self.policy = policy
+        self._tracker: JobTracker | None = None  # the policy's view of this job, while it is polled
+        self._failed_requests = 0  # status requests that taught the policy nothing (errors, unknown answers)
+        self._attached = False  # rebuilt from the journal: polled, but its start was not seen
         self._listeners: list[Listener] = []
         self._accepted: concurrent.futures.Future[str] = concurrent.futures.Future()
         self._done: concurrent.futures.Future[list[Output]] = concurrent.futures.Future()
@@ -87,11 +93,11 @@ class Job:
         self._waiters: set[Callable[[], None]] = set()
         self._waiters_lock = threading.Lock()
         self._done.add_done_callback(self._wake_waiters)
-        self._wake: asyncio.Event | None = None  # set by the runner: a state change worth polling at once
+        self._sleeper: asyncio.Future[None] | None = None  # the runner's current sleep (on the timer wheel)
         self._saved_before: dict[str, Path] = {}  # url -> local copy, from the journal (re-attached jobs)
 
     @classmethod
-    def from_journal(cls, row: dict[str, Any], *, transport: Transport, journal: Journal, run_times: RunTimes,
+    def from_journal(cls, row: dict[str, Any], *, transport: Transport, journal: Journal, policy: PollingPolicy,
                      model_id: str | None = None) -> Job:
         """A Job rebuilt from its journal row (after a restart, or from another process); nothing is sent.
 
@@ -102,9 +108,10 @@ class Job:
         request_id = row.get("request_id")
         status = row.get("status") or "in_queue"
         job = cls(model_id or row.get("model_id") or "unknown", row.get("inputs") or {}, transport=transport,
-                  journal=journal, run_times=run_times, local_id=row.get("local_id"), request_id=request_id,
+                  journal=journal, policy=policy, local_id=row.get("local_id"), request_id=request_id,
                   status=status if status in TERMINAL or status in ("in_queue", "in_progress") else "in_queue")
         job.created_at = row.get("created_at") or job.created_at
+        job._attached = True
         job.submitted_at, job.started_at = row.get("submitted_at"), row.get("started_at")
         job.queue_position = row.get("queue_position")
         outputs = [output_from_dict(item, request_id or "", transport) for item in row.get("outputs") or []
@@ -137,6 +144,11 @@ class Job:
     def base_url(self) -> str:
         """The API endpoint this job was submitted to."""
         return self.transport.endpoint.base_url
+
+    @property
+    def status_requests(self) -> int:
+        """Status requests sent for this job so far (answered ones counted by its poll tracker, plus failed ones)."""
+        return (self._tracker.status_requests if self._tracker is not None else 0) + self._failed_requests
 
     @property
     def cancellable(self) -> bool:
@@ -219,12 +231,13 @@ class Job:
             self._waiters.add(wake)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self._done.done():
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    raise self._timeout(timeout)
-                # a short periodic timer keeps the loop waking so an interrupt is noticed promptly
-                await asyncio.wait({woken}, timeout=0.1 if left is None else min(0.1, left))
+            # One periodic wake-up per loop, however many jobs are awaited, so that an interrupt is noticed promptly.
+            async with shared_heartbeat():
+                while not self._done.done():
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise self._timeout(timeout)
+                    await asyncio.wait({woken}, timeout=left)
         except (asyncio.CancelledError, KeyboardInterrupt):
             self._interrupted()
             raise
@@ -321,7 +334,11 @@ class Job:
         if "outputs" in changed:
             journal_fields["outputs"] = [o.to_dict() for o in self.outputs]
             journal_fields["saved"] = [str(o.saved_path) for o in self.outputs if o.saved_path]
-        if journal_fields:
+        routine = journal_fields and (set(journal_fields) - {"status"} <= _ROUTINE
+                                      and journal_fields.get("status", "in_progress") in ("in_queue", "in_progress"))
+        if routine:  # batched with every job's routine changes: one commit per tick, not one per change
+            self._record_later(**journal_fields)
+        elif journal_fields:
             self._record(**journal_fields)
         for listener in list(self._listeners):
             try:
@@ -336,9 +353,23 @@ class Job:
         except Exception as error:
             log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id or self.local_id, error)
 
+    def _record_later(self, **fields: Any) -> None:
+        """Routine journal changes, written with every job's in the next batched commit (one per tick)."""
+        try:
+            self.journal.update_soon(self.local_id, **fields)
+        except Exception as error:
+            log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id or self.local_id, error)
+
+    def _learned(self) -> None:
+        """The policy learned from this job: its history goes on record with the next batched commit."""
+        self.journal.put_state_soon(state_name(self.base_url), self.policy.history.to_json)
+
     def _poke(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        """Poll now (a cancel was refused, the job ended): ends the runner's current sleep, from any thread."""
+        sleeper = self._sleeper
+        if sleeper is not None and not sleeper.done():
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nothing sleeps there any more
+                sleeper.get_loop().call_soon_threadsafe(TimerWheel.wake, sleeper)
 
     def _restore(self, status: str, *, outputs: list[Output] | None = None, error: str | None = None,
                  finished_at: float | None = None) -> None:
@@ -384,3 +415,4 @@ class Job:
                 "again.", request_id=self.request_id))
         if not self._accepted.done():
             self._accepted.set_exception(RunComfyError(f"The submit was abandoned: {reason}"))
+

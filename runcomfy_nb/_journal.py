@@ -7,19 +7,23 @@ Location: $RUNCOMFY_NB_HOME/journal.sqlite3, else the user's data directory.
 
 from __future__ import annotations
 
-import builtins
+import asyncio
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+log = logging.getLogger("runcomfy_nb")
+
+FLUSH_EVERY = 0.1  # seconds: routine changes of all jobs wait at most this long, then go in one commit
 INLINE_LIMIT = 64 * 1024  # larger data: URIs are recorded by digest, not inline (see docs/decisions.md)
 
 _SCHEMA = """
@@ -43,6 +47,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);
 CREATE INDEX IF NOT EXISTS jobs_model ON jobs(model_id, base_url);
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);
 """
 _COLUMNS = ("local_id", "request_id", "model_id", "base_url", "simulator", "inputs", "status", "queue_position",
             "outputs", "error", "saved", "created_at", "submitted_at", "started_at", "finished_at", "updated_at")
@@ -77,6 +82,11 @@ class Journal:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        # Changes waiting for the next flush (one commit for all): local_id -> columns, name -> state value.
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._pending_state: dict[str, str | Callable[[], str]] = {}
+        self._pending_lock = threading.Lock()
+        self.commits = 0  # write transactions so far (tests and benchmarks count them)
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -107,23 +117,86 @@ class Journal:
         """Put a job on record before its submit is sent (status "submitting")."""
         now = time.time()
         with self._db() as db:
+            self.commits += 1
             db.execute("INSERT INTO jobs (local_id, model_id, base_url, simulator, inputs, status, created_at, "
                        "updated_at) VALUES (?, ?, ?, ?, ?, 'submitting', ?, ?)",
                        (local_id, model_id, base_url, int(simulator),
                         json.dumps(_digest_big_media(inputs), ensure_ascii=False), now, now))
 
     def update(self, local_id: str, **values: Any) -> None:
-        """Change columns of one job's row (JSON columns are encoded here)."""
+        """Change columns of one job's row now (JSON columns are encoded here), in one commit with every change
+        still waiting for `flush()`."""
         unknown = set(values) - set(_COLUMNS)
         if unknown:
             raise ValueError(f"unknown journal columns: {sorted(unknown)}")
-        values["updated_at"] = time.time()
-        for key in _JSON_COLUMNS:
-            if key in values:
-                values[key] = json.dumps(values[key], ensure_ascii=False)
-        assignments = ", ".join(f"{k} = ?" for k in values)
-        with self._db() as db:
-            db.execute(f"UPDATE jobs SET {assignments} WHERE local_id = ?", (*values.values(), local_id))
+        with self._pending_lock:
+            self._pending.setdefault(local_id, {}).update(values)
+        self.flush()
+
+    def update_soon(self, local_id: str, **values: Any) -> None:
+        """`update` in the next batched commit (`FLUSH_EVERY` s from the first queued change, on the running
+        loop; at once off any loop). A later value of a column replaces an earlier one, so a queue position that
+        changes every poll costs one write per tick for all jobs, not one per change."""
+        unknown = set(values) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown journal columns: {sorted(unknown)}")
+        with self._pending_lock:
+            first = not self._pending and not self._pending_state
+            self._pending.setdefault(local_id, {}).update(values)
+        if first:
+            self._flush_soon()
+
+    def put_state_soon(self, name: str, value: str | Callable[[], str]) -> None:
+        """`put_state` in the next batched commit; a callable is called then (serialised once per commit)."""
+        with self._pending_lock:
+            first = not self._pending and not self._pending_state
+            self._pending_state[name] = value
+        if first:
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._flush_logged()
+            return
+        loop.call_later(FLUSH_EVERY, self._flush_logged)
+
+    def _flush_logged(self) -> None:
+        try:
+            self.flush()
+        except Exception as error:  # still queued: the next write of any job carries them
+            log.warning("runcomfy_nb: journal write failed (kept for the next one): %s", error)
+
+    def flush(self) -> None:
+        """Write every queued change in one commit (nothing queued: no commit). If the write fails the changes
+        stay queued (a later flush or `update` carries them) and the error is raised."""
+        with self._pending_lock:
+            if not self._pending and not self._pending_state:
+                return
+        with self._db() as db, self._pending_lock:  # the db lock first: an older batch never lands after a newer
+            pending, self._pending = self._pending, {}
+            states, self._pending_state = self._pending_state, {}
+            try:
+                now = time.time()
+                for local_id, values in pending.items():
+                    row = {**values, "updated_at": now}
+                    for key in _JSON_COLUMNS:
+                        if key in row:
+                            row[key] = json.dumps(row[key], ensure_ascii=False)
+                    assignments = ", ".join(f"{k} = ?" for k in row)
+                    db.execute(f"UPDATE jobs SET {assignments} WHERE local_id = ?", (*row.values(), local_id))
+                for name, value in states.items():
+                    db.execute("INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO "
+                               "UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                               (name, value() if callable(value) else value, now))
+            except BaseException:
+                for local_id, values in pending.items():  # newer changes queued meanwhile win
+                    self._pending[local_id] = {**values, **self._pending.get(local_id, {})}
+                for name, value in states.items():
+                    self._pending_state.setdefault(name, value)
+                raise
+            self.commits += 1
 
     def get(self, request_id: str) -> dict[str, Any] | None:
         """The row of a job by request_id or local id, or None."""
@@ -146,13 +219,18 @@ class Journal:
         with self._db() as db:
             return [_row(r) for r in db.execute(query, args).fetchall()]
 
-    def run_times(self, model_id: str, base_url: str, last: int = 7) -> builtins.list[float]:  # not self.list
-        """Recent in_progress → completed durations of a model, for the polling schedule."""
+    def get_state(self, name: str) -> str | None:
+        """A small named value (e.g. "polling:<base_url>": the polling policy's learned run times as JSON)."""
         with self._db() as db:
-            rows = db.execute("SELECT finished_at - started_at FROM jobs WHERE model_id = ? AND base_url = ? AND "
-                              "status = 'completed' AND started_at IS NOT NULL AND finished_at IS NOT NULL "
-                              "ORDER BY finished_at DESC LIMIT ?", (model_id, base_url, last)).fetchall()
-        return [r[0] for r in rows if r[0] is not None and r[0] >= 0]
+            row = db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def put_state(self, name: str, value: str) -> None:
+        """Set a small named value now."""
+        with self._db() as db:
+            self.commits += 1
+            db.execute("INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE "
+                       "SET value = excluded.value, updated_at = excluded.updated_at", (name, value, time.time()))
 
 
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:

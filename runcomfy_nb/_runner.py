@@ -7,7 +7,6 @@ job's state changes through `Job._set` / `Job._finish`, which record it in the j
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from pathlib import Path
@@ -18,9 +17,9 @@ from ._http import error_text, normalise_status
 from ._job import TERMINAL
 from ._loop import spawn
 from ._outputs import Output, parse_outputs
-from ._polling import DENSE, SPARSE, run_time_estimate
 from .config import settings
 from .errors import AuthError, NotFoundError, RunComfyError, SubmitUncertainError
+from .timer_wheel import wheel_for
 
 if TYPE_CHECKING:
     from ._job import Job
@@ -28,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("runcomfy_nb")
 
 GIVE_UP_AFTER = 600.0  # seconds of nothing but transport/server errors before a poll loop gives up
+RESULT_FIRST, RESULT_LONGEST = 0.1, 2.0  # /result re-asked from this delay, ×1.5 up to the longest
+ERROR_FIRST, ERROR_LONGEST = 0.25, 2.0  # a failed /status waits at least this (doubling): no tight retry loop
+_STATUSES = frozenset({"in_queue", "in_progress"}) | TERMINAL
 
 
 def start(job: Job, inputs: dict[str, Any]) -> None:
@@ -90,36 +92,41 @@ async def _follow(job: Job) -> None:
 
 
 async def _poll(job: Job) -> bool:
-    """/status until the job ends; True when its result should be fetched."""
+    """/status until the job ends, when the client's polling policy says; True when its result should be fetched.
+
+    Sleeps are on the loop's shared timer wheel (one timer for all jobs); `job._poke()` ends one early. Each answer
+    is given to the job's tracker at the middle of its request (the server's view), so what is learned is the
+    server's run time, not our polling lag."""
     assert job.request_id is not None
-    job._wake = asyncio.Event()
-    schedule = job.run_times.schedule(job.model_id)
+    policy, clock = job.policy, time.monotonic
+    tracker = job._tracker = policy.track(job.model_id, job.inputs, submitted_at=clock(), learns=not job._attached)
+    wheel = wheel_for()
     failing_since: float | None = None
-    not_found = 0
+    failures = not_found = 0
     warned_unknown = False
     while not job._done.done():
-        now = time.time()
-        since_started = now - job.started_at if job.started_at else None
-        delay = schedule.next_delay(job.status, now - (job.submitted_at or job.created_at), since_started)
-        job._wake.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(job._wake.wait(), timeout=delay)
+        delay = policy.next_delay(tracker, clock())
+        if failures:
+            delay = max(delay, min(ERROR_LONGEST, ERROR_FIRST * 2 ** (failures - 1)))
+        job._sleeper = wheel.sleep(delay)
+        await job._sleeper
         if job._done.done():
             return False
+        sent = clock()
         try:
-            job.status_requests += 1
             info = await job.transport.status(job.request_id)
             failing_since, not_found = None, 0
         except AuthError as error:
             job._finish("failed", error=f"Polling stopped: {error}", exception=error)
             return False
         except NotFoundError as error:
-            not_found += 1
+            job._failed_requests, failures, not_found = job._failed_requests + 1, failures + 1, not_found + 1
             if not_found >= 3:
                 job._finish("failed", error=f"The API no longer knows this request: {error}", exception=error)
                 return False
             continue
         except Exception as error:  # transient or unexpected: polling must never stop silently
+            job._failed_requests, failures = job._failed_requests + 1, failures + 1
             failing_since = failing_since or time.time()
             if time.time() - failing_since > GIVE_UP_AFTER:
                 job._finish("failed", error=f"Lost contact with the API for {GIVE_UP_AFTER:.0f} s: {error}",
@@ -127,15 +134,22 @@ async def _poll(job: Job) -> bool:
                 return False
             log.warning("runcomfy_nb: status poll failed, will retry: %s", error)
             continue
+        failures = 0
+        answered = clock()
         status = normalise_status(info.get("status"))
+        position = info.get("queue_position")
+        position = position if isinstance(position, int) and not isinstance(position, bool) else None
+        if status in _STATUSES:
+            if policy.observe(tracker, status, position, at=(sent + answered) / 2, answered_at=answered):
+                job._learned()  # the policy's history changed: on record with the next journal flush
+        else:
+            job._failed_requests += 1  # sent, but taught the policy nothing
         if status == "in_queue":
-            position = info.get("queue_position")
-            job._set(status="in_queue", queue_position=position if isinstance(position, int) else None)
+            job._set(status="in_queue", queue_position=position)
         elif status == "in_progress":
-            job._last_running_seen = time.time()
             job._set(status="in_progress", queue_position=None, started_at=job.started_at or time.time())
         elif status in TERMINAL:
-            job._end_seen = time.time()
+            job.end_seen_at = time.time()
             if status == "cancelled":
                 job._finish("cancelled")
                 return False
@@ -151,7 +165,7 @@ async def _poll(job: Job) -> bool:
 async def _fetch_result(job: Job) -> None:
     """After /status said it ended: /result until it has a final answer."""
     assert job.request_id is not None
-    delay = DENSE
+    delay = RESULT_FIRST
     failing_since: float | None = None
     while not job._done.done():
         try:
@@ -166,7 +180,7 @@ async def _fetch_result(job: Job) -> None:
                 job._finish("failed", error=f"Could not fetch the result: {error}", exception=error)
                 return
             await asyncio.sleep(delay)
-            delay = min(SPARSE, delay * 1.5)
+            delay = min(RESULT_LONGEST, delay * 1.5)
             continue
         status = normalise_status(body.get("status"))
         if status == "completed":
@@ -176,8 +190,6 @@ async def _fetch_result(job: Job) -> None:
             await _autosave(job, outputs)
             _record_cost(job, body.get("cost"))
             job._finish("completed", outputs=outputs)
-            job.run_times.learn(job.model_id, run_time_estimate(job.started_at, job._last_running_seen,
-                                                                job._end_seen))
             return
         if status == "failed":
             job._finish("failed", error=error_text(body.get("error")) or "The job failed (the API gave no reason).")
@@ -186,7 +198,7 @@ async def _fetch_result(job: Job) -> None:
             job._finish("cancelled")
             return
         await asyncio.sleep(delay)  # the result lags the status: ask again
-        delay = min(SPARSE, delay * 1.5)
+        delay = min(RESULT_LONGEST, delay * 1.5)
 
 
 def _record_cost(job: Job, cost: Any) -> None:

@@ -477,7 +477,7 @@ def assert_inert(markup: str, *texts: str) -> _Collector:
 def _job(model_id: str, inputs: dict[str, Any], *, status: str = "completed", error: str | None = None,
          request_id: str = "abc123", output: dict[str, Any] | None = None) -> Job:
     client = rc.Client(token=TEST_TOKEN, base_url="http://127.0.0.1:9")  # never contacted
-    job = Job(model_id, inputs, transport=client.transport, journal=client.journal, run_times=client.run_times,
+    job = Job(model_id, inputs, transport=client.transport, journal=client.journal, policy=client.policy,
               request_id=request_id, status=status)
     job.error = error
     job.finished_at = job.created_at + 1.5
