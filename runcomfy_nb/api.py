@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import schemas
 from .client import ApiClient, RetryPolicy
-from .config import Endpoint, Secret, resolve, settings
+from .config import SIM_TOKEN, Endpoint, Secret, check_base, resolve, settings
 from .errors import ConfigError, InputValidationError, NotFoundError, RunComfyError
 from .job import TERMINAL, Job
 from .journal import Journal, default_journal
@@ -34,6 +34,8 @@ class Client:
     def __init__(self, token: str | Secret | None = None, base_url: str | None = None, *,
                  retry: RetryPolicy | None = None, timeout: float | httpx.Timeout | None = None,
                  journal: Journal | None = None, endpoint: Endpoint | None = None) -> None:
+        if isinstance(token, str):  # wrapped before anything can fail: no plain token in a traceback's locals
+            token = Secret(token.strip())
         self.endpoint = endpoint or resolve(token, base_url)
         self.api = ApiClient(self.endpoint, retry=retry, timeout=timeout)
         self._journal = journal
@@ -171,6 +173,11 @@ class Client:
         job is polled until it ends.
         """
         row = self.journal.get(request_id)
+        if row is not None and row.get("base_url") and row["base_url"] != self.endpoint.base_url:
+            # Never ask one API (with its token) about a job submitted to another.
+            raise ConfigError(f"{request_id!r} was submitted to {row['base_url']}, not {self.endpoint.base_url}: "
+                              f"use rc.Client(token=..., base_url={row['base_url']!r}).attach({request_id!r}), "
+                              "with that base's own token", request_id=request_id)
         job = Job(self, model_id or (row or {}).get("model_id") or "unknown", (row or {}).get("inputs") or {},
                   local_id=(row or {}).get("local_id"), request_id=request_id,
                   status=(row or {}).get("status") if row and row.get("status") not in ("submitting", "rejected")
@@ -277,12 +284,26 @@ def attach(request_id: str) -> Job:
         raise NotFoundError(f"{request_id!r} is not in the journal ({default_journal().path}); "
                             "use Client().attach(request_id, model_id) for a request made elsewhere",
                             request_id=request_id)
-    sim = resolve() if row["simulator"] else None
-    if sim is not None and sim.simulator and sim.base_url == row["base_url"]:
-        client = default_client()
-    else:
-        try:
+    try:
+        if row["simulator"]:
+            # A simulator job gets the simulator's token only, never the real one: whatever listens on that old
+            # loopback port now (another simulator, or anything else) learns nothing of value.
+            current = resolve() if _simulator_running() else None
+            if current is not None and current.simulator and current.base_url == row["base_url"]:
+                client = default_client()
+            else:
+                check_base(row["base_url"])
+                client = Client(endpoint=Endpoint(row["base_url"], Secret(SIM_TOKEN), simulator=True))
+        else:
+            # The environment's token goes only to the configured base; a job journaled for another base needs
+            # that base's own credentials (Client(token=..., base_url=...).attach) — resolve() says so.
             client = Client(base_url=row["base_url"])
-        except ConfigError as error:
-            raise RunComfyError(f"Cannot re-attach: {error}", request_id=request_id) from None
+    except ConfigError as error:
+        raise RunComfyError(f"Cannot re-attach: {error}", request_id=request_id) from None
     return client.attach(request_id)
+
+
+def _simulator_running() -> bool:
+    from .config import simulator_endpoint
+
+    return simulator_endpoint() is not None

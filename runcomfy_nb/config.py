@@ -5,9 +5,11 @@ The token is held in a `Secret` whose repr/str never show it; only the HTTP laye
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -27,6 +29,16 @@ class Secret:
 
     def reveal(self) -> str:
         return self._value
+
+    def problem(self) -> str | None:
+        """Why this value cannot be sent as a bearer token (without showing it), or None."""
+        if not self._value:
+            return "it is empty"
+        for index, char in enumerate(self._value):
+            if not (0x21 <= ord(char) <= 0x7E):
+                kind = "a non-ASCII character" if ord(char) > 0x7E else "a space or control character"
+                return f"it contains {kind} (U+{ord(char):04X}) at position {index}"
+        return None
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -74,12 +86,48 @@ def simulator_endpoint() -> Endpoint | None:
     return _simulator
 
 
-def token_from_env() -> str | None:
+def token_from_env() -> Secret | None:
+    """The first token set in the environment, surrounding whitespace stripped (a pasted newline is common)."""
     for name in TOKEN_ENV_VARS:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
+        if os.environ.get(name, "").strip():
+            return Secret(os.environ[name].strip())
     return None
+
+
+def configured_base() -> str:
+    """The API base a token from the environment may be sent to: RUNCOMFY_API_BASE, else the public API."""
+    return (base_from_env() or DEFAULT_BASE_URL).rstrip("/")
+
+
+def is_loopback(base_url: str) -> bool:
+    """True for a URL whose host is localhost or a loopback address (127.0.0.0/8, ::1)."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base(base_url: str) -> None:
+    """A token is only ever sent over https, or plain http to this machine (a simulator, a local proxy)."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and is_loopback(base_url):
+        return
+    raise ConfigError(f"API base {base_url!r}: refused — the token is only sent over https (plain http only to "
+                      "localhost/127.0.0.1/::1).")
+
+
+def _checked(secret: Secret) -> Secret:
+    """The same Secret, or a ConfigError that says what is wrong with it without ever showing it."""
+    problem = secret.problem()
+    if problem:
+        raise ConfigError(f"The RunComfy API token is not usable: {problem}. Copy it again from your RunComfy "
+                          "account (the token itself is not shown here).")
+    return secret
 
 
 def base_from_env() -> str | None:
@@ -97,20 +145,29 @@ def resolve(token: str | Secret | None = None, base_url: str | None = None) -> E
     """
     if token is None and base_url is None and _simulator is not None:
         return _simulator
-    if isinstance(token, Secret):
-        secret = token
+    base = (base_url or configured_base()).rstrip("/")
+    if token is None and _simulator is not None and base == _simulator.base_url:
+        return _simulator  # the simulator's own (public) token
+    check_base(base)
+    if token is not None:  # given explicitly for this base
+        # Wrapped at once and never held in a plain local that a verbose traceback would print.
+        secret = token if isinstance(token, Secret) else Secret(token.strip())
+        token = None  # noqa: PLW2901 — the plain string must not stay in this frame's locals
     else:
-        raw = token or token_from_env()
-        if not raw:
+        if base != configured_base():
+            # The environment's token belongs to the configured API only (RUNCOMFY_API_BASE or the public API).
+            raise ConfigError(f"No credentials for {base}: the token from the environment is only sent to "
+                              f"{configured_base()}. Pass rc.Client(token=..., base_url={base!r}) to use that base.")
+        found = token_from_env()
+        if found is None:
             raise ConfigError(
                 "No RunComfy API token. Set RUNCOMFY_API_TOKEN (or RUNCOMFY_API_KEY / RUNCOMFY_TOKEN), "
                 "pass rc.Client(token=...), or try everything offline with the simulator: "
                 "rc.sim.start() or %runcomfy sim on (needs: pip install 'runcomfy_nb[sim]')."
             )
-        secret = Secret(raw)
-    base = (base_url or base_from_env() or DEFAULT_BASE_URL).rstrip("/")
+        secret = found
     sim = _simulator is not None and base == _simulator.base_url
-    return Endpoint(base, secret, simulator=sim)
+    return Endpoint(base, _checked(secret), simulator=sim)
 
 
 @dataclass
@@ -124,6 +181,14 @@ class Settings:
     autosave_dir: str | None = None
     save_dir: str = "runcomfy_outputs"
     validate: bool = True
+    # Bounds against a hostile or broken server (README "What is guaranteed"; docs/threat-model.md).
+    max_response_bytes: int = 8 * 1024 * 1024  # one API answer, decoded (a gzip bomb stops here)
+    max_download_bytes: int = 2 * 1024 ** 3  # one output file streamed to disk (save, auto-save)
+    max_read_bytes: int = 256 * 1024 * 1024  # one output read into memory by Output.read()/to_pil()
+    request_deadline: float = 120.0  # seconds for one API request, body included (a slow drip ends here)
+    submit_deadline: float = 180.0  # seconds for submit() as a whole, retries included
+    download_deadline: float = 900.0  # seconds for one output download
+    autosave_deadline: float = 900.0  # seconds for auto-saving one job's outputs after it completed
 
 
 settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None)

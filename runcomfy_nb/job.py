@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import sys
 import time
 import uuid
@@ -61,6 +62,9 @@ class Job:
         self.error: str | None = None
         self.cancel_note = ""
         self.warnings: list[str] = []
+        self.save_state = ""  # auto-save: "" (off), "saving", "saved", or "save failed: …"
+        self._journal_pending: dict[str, Any] = {}  # fields the journal could not take yet (retried until it does)
+        self._journal_retry: asyncio.Task[None] | None = None
         self.created_at = time.time()
         self.submitted_at: float | None = None
         self.started_at: float | None = None
@@ -110,7 +114,9 @@ class Job:
         where = " simulator" if self.simulator else ""
         extra = f" position={self.queue_position}" if self.queue_position is not None else ""
         outputs = f" outputs={len(self.outputs)}" if self.outputs else ""
-        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{where}>"
+        saving = f" ({self.save_state})" if self.save_state and self.save_state != "saved" else ""
+        return (f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{saving}"
+                f"{where}>")
 
     def _ipython_display_(self) -> None:
         """In a notebook: the live JobView, plus a static copy that stays in the saved file."""
@@ -141,6 +147,7 @@ class Job:
         Front-end messages (a cancel click) are not handled while a cell blocks here: `await job` keeps them
         flowing. Interrupting follows the interrupt policy (cancel if queued, else detach).
         """
+        check_timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while True:
@@ -174,6 +181,7 @@ class Job:
             with contextlib.suppress(RuntimeError):  # that loop may be closed by now
                 loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
 
+        check_timeout(timeout)
         self._done.add_done_callback(wake)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
@@ -224,6 +232,7 @@ class Job:
 
     def cancel(self, timeout: float | None = 30) -> bool:
         """Cancel while queued: True if cancelled; False if the API says not_cancellable or it already ended."""
+        check_timeout(timeout)
         return run_coro(self.cancel_async()).result(timeout)
 
     async def cancel_async(self) -> bool:
@@ -272,15 +281,55 @@ class Job:
             journal_fields["outputs"] = [o.to_dict() for o in self.outputs]
             journal_fields["saved"] = [str(o.saved_path) for o in self.outputs if o.saved_path]
         if journal_fields:
-            try:
-                self.client.journal.update(self.local_id, **journal_fields)
-            except Exception as error:  # a full disk must not kill the poll loop; say so
-                log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id, error)
+            self._journal_write(journal_fields)
         for listener in list(self._listeners):
             try:
                 listener(self)
             except Exception:
                 log.exception("runcomfy_nb: a job listener failed")
+
+    def _journal_write(self, fields: dict[str, Any]) -> None:
+        """Record `fields`; when the journal cannot (a full disk), keep them in memory, say so loudly, and retry
+        in the background until they land — a request_id that is not on record could not be re-attached."""
+        fields = {**self._journal_pending, **fields}
+        try:
+            self.client.journal.update(self.local_id, **fields)
+        except Exception as error:
+            first = not self._journal_pending
+            self._journal_pending = fields
+            if first:
+                message = (f"the journal ({self.client.journal.path}) cannot record this job ({error}); request_id "
+                           f"{self.request_id or '(not yet known)'} is kept in memory and the write is retried "
+                           "until it lands — do not restart the kernel before it does")
+                self.warnings.append(message)
+                log.error("runcomfy_nb: %s", message)
+            self._schedule_journal_retry()
+            return
+        if self._journal_pending:
+            self._journal_pending = {}
+            log.warning("runcomfy_nb: the journal recorded job %s after all", self.request_id)
+
+    def _schedule_journal_retry(self) -> None:
+        if self._journal_retry is not None and not self._journal_retry.done():
+            return
+
+        async def retry() -> None:
+            delay = 0.5
+            while self._journal_pending:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                self._journal_write({})
+
+        loop = get_loop()
+
+        def start() -> None:
+            self._journal_retry = asyncio.ensure_future(retry())
+
+        with contextlib.suppress(RuntimeError):
+            if asyncio.get_running_loop() is loop:
+                start()
+                return
+        loop.call_soon_threadsafe(start)
 
     def _poke(self) -> None:
         if self._wake is not None:
@@ -311,51 +360,54 @@ class Job:
         self._poke()
 
     async def _autosave(self, outputs: list[Output]) -> None:
-        """Keep a local copy of every output (settings.autosave_dir) before the job is reported completed, so
-        that `read()` still works once the URLs expire. Downloads run on this loop, concurrently and without a
-        thread per job; only the file writes go to the loop's default executor."""
+        """Keep a local copy of every output (settings.autosave_dir) once the job completed, so that `read()`
+        still works when the URLs expire. The job is already "completed" when this runs (a slow output host
+        holds no job hostage); it is bounded by settings.autosave_deadline and ends in `save_state` "saved" or
+        "save failed: …" (also in `warnings` and the log). Downloads stream to disk on this loop."""
         folder = settings.autosave_dir
         if not folder:
             return
         target = Path(folder).expanduser().resolve()
+        failures: list[str] = []
 
         async def save(output: Output) -> None:
             if output.saved_path is not None and output.saved_path.exists():
                 return  # kept already (a re-attached job)
             try:
-                if output.url.startswith("data:"):
-                    data = output.read()
-                else:
-                    response = await self.client.api.download(output.url)
-                    if not response.is_success:
-                        raise RunComfyError(f"HTTP {response.status_code} from its URL")
-                    data = response.content
                 path = (target / output.name).resolve()
                 if path.parent != target:  # output names are sanitised already; belt and braces
                     raise ValueError(f"refusing to write outside {target}: {output.name!r}")
-
-                def write() -> None:
-                    target.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(data)
-
-                await asyncio.get_running_loop().run_in_executor(None, write)
+                await asyncio.get_running_loop().run_in_executor(None, lambda: target.mkdir(parents=True,
+                                                                                           exist_ok=True))
+                await output.download_to(path)
                 output.saved_path = path
             except Exception as error:
-                message = f"auto-save of {output.name} failed: {error}"
-                self.warnings.append(message)
-                log.warning("runcomfy_nb: %s (request_id=%s)", message, self.request_id)
+                failures.append(f"{output.name}: {error}")
 
-        await asyncio.gather(*(save(output) for output in outputs))
+        self._set(save_state="saving")
+        try:
+            async with asyncio.timeout(settings.autosave_deadline):
+                await asyncio.gather(*(save(output) for output in outputs))
+        except TimeoutError:
+            failures.append(f"not finished within autosave_deadline ({settings.autosave_deadline:g} s)")
+        # The journal learns the saved copies (the outputs are the same objects, so _set would see no change).
+        self._journal_write({"outputs": [o.to_dict() for o in outputs],
+                             "saved": [str(o.saved_path) for o in outputs if o.saved_path]})
+        self._set(save_state="save failed: " + "; ".join(failures) if failures else "saved")
+        if failures:
+            message = f"auto-save failed — {'; '.join(failures)}"
+            self.warnings.append(message)
+            log.warning("runcomfy_nb: %s (request_id=%s)", message, self.request_id)
 
     async def _submit(self, inputs: dict[str, Any]) -> None:
         """POST, then start polling. Runs on the loop thread."""
         try:
             answer = await self.client.api.submit(self.model_id, inputs)
         except BaseException as error:
-            self._set(status="failed", error=str(error), finished_at=time.time())
             # On record either way: "uncertain" may have created (and billed) a job, "rejected" did not.
-            self.client.journal.update(self.local_id, error=str(error),
-                                       status="uncertain" if isinstance(error, SubmitUncertainError) else "rejected")
+            self._set(status="failed", error=str(error), finished_at=time.time())
+            self._journal_write({"error": str(error),
+                                 "status": "uncertain" if isinstance(error, SubmitUncertainError) else "rejected"})
             if not self._accepted.done():
                 self._accepted.set_exception(error)
             if not self._done.done():
@@ -455,11 +507,23 @@ class Job:
                 continue
             status = normalise_status(body.get("status"))
             if status == "completed":
-                outputs = parse_outputs(body.get("output"), self.request_id, self.client)
+                skipped: list[str] = []
+                outputs = parse_outputs(body.get("output"), self.request_id, self.client, skipped)
                 for output in outputs:  # copies kept before a restart (the journal) still count
                     output.saved_path = self._saved_before.get(output.url)
+                if skipped:  # nothing dropped silently: say what was not understood, keep the raw result
+                    message = (f"{len(skipped)} output item(s) not understood and not shown ({'; '.join(skipped[:5])}"
+                               f"); the raw result is kept in the journal (rc.jobs(), 'raw_result')")
+                    self.warnings.append(message)
+                    log.warning("runcomfy_nb: %s (request_id=%s)", message, self.request_id)
+                    self._journal_write({"raw_result": _raw(body.get("output"))})
+                # Completed and visible at once; auto-save runs after, with its own deadline. wait() returns
+                # once the copies are on disk or the save gave up (save_state says which).
+                finished_at = time.time()
+                self._set(status="completed", outputs=outputs, queue_position=None, finished_at=finished_at,
+                          started_at=self.started_at or self.submitted_at or finished_at)
                 await self._autosave(outputs)
-                self._finish("completed", outputs=outputs)
+                self._finish("completed", outputs=outputs, finished_at=finished_at)
                 self.client.learn_run_time(self.model_id, self)
                 return
             if status == "failed":
@@ -470,6 +534,25 @@ class Job:
                 return
             await asyncio.sleep(delay)  # the result lags the status: ask again
             delay = min(SPARSE, delay * 1.5)
+
+
+def check_timeout(timeout: float | None) -> None:
+    """A timeout is None (no limit) or a finite number of seconds: NaN would never expire, inf never either."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout):
+        raise ValueError(f"timeout: must be a finite number of seconds or None; got {timeout!r}")
+
+
+def _raw(value: Any, limit: int = 65536) -> str:
+    """A result as JSON text for the journal, cut to `limit` characters."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (ValueError, RecursionError):
+        text = repr(type(value))
+    return text[:limit]
 
 
 def format_error(error: Any) -> str:
