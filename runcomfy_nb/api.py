@@ -44,8 +44,10 @@ class Client:
         self._run_times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=7))
 
     def __repr__(self) -> str:
-        kind = "simulator" if self.endpoint.simulator else "api"
-        return f"<runcomfy_nb.Client {kind} {self.endpoint.base_url}>"
+        endpoint = getattr(self, "endpoint", None)  # a traceback may show a Client whose __init__ failed
+        if endpoint is None:
+            return "<runcomfy_nb.Client (not configured)>"
+        return f"<runcomfy_nb.Client {'simulator' if endpoint.simulator else 'api'} {endpoint.base_url}>"
 
     @property
     def journal(self) -> Journal:

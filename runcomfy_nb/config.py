@@ -36,7 +36,7 @@ class Secret:
             return "it is empty"
         for index, char in enumerate(self._value):
             if not (0x21 <= ord(char) <= 0x7E):
-                kind = "a non-ASCII character" if ord(char) > 0x7E else "a space or control character"
+                kind = "a non-ASCII character" if ord(char) > 0x7F else "a space or control character"
                 return f"it contains {kind} (U+{ord(char):04X}) at position {index}"
         return None
 

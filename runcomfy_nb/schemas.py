@@ -224,7 +224,11 @@ def _json_problem(value: Any) -> str | None:
         item, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             return f"is nested more than {MAX_JSON_DEPTH} levels deep (or refers to itself)"
-        if item is None or isinstance(item, bool | int):
+        if item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if _too_many_digits(item):
+                return "is an integer with too many digits to encode as JSON"
             continue
         if isinstance(item, float):
             if not math.isfinite(item):
@@ -247,6 +251,15 @@ def _json_problem(value: Any) -> str | None:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _too_many_digits(number: int) -> bool:
+    """True when json.dumps would raise ValueError (Python's int-to-text digit limit, e.g. 10**5000)."""
+    try:
+        str(number)
+    except ValueError:
+        return True
+    return False
 
 
 def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> InputValidationError:
