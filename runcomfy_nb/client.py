@@ -288,8 +288,9 @@ class ApiClient:
             if doubt.value:
                 raise self._uncertain(f"no answer came within submit_deadline ({settings.submit_deadline:g} s)",
                                       doubt) from None
-            raise ServerError(f"Could not reach {self.endpoint.base_url} within submit_deadline "
-                              f"({settings.submit_deadline:g} s); nothing was sent, no job exists.") from None
+            raise ServerError(f"Could not submit to {self.endpoint.base_url} within submit_deadline "
+                              f"({settings.submit_deadline:g} s): no attempt reached the API or each was refused "
+                              "(429); no job exists.") from None
         request_id = body.get("request_id") if isinstance(body, dict) else None
         if not isinstance(request_id, str) or not request_id:
             raise self._uncertain(f"its answer has no request_id: {_clip(body)}", doubt)

@@ -700,12 +700,21 @@ def _fill(journal: Journal) -> None:
 
 
 def test_a_journal_that_cannot_record_keeps_the_request_id_and_retries(servers: Any, isolated_home: Path) -> None:
-    api = servers(fake_api({"image": "https://cdn.invalid/x.png"}, request_id="r-" + "k" * 120))
+    filled = threading.Event()
+
+    def answer_once_full(handler: _Handler, body: bytes) -> bool:
+        if handler.command == "POST":
+            filled.wait(30)  # the API answers only once the disk is full: no race with _fill()
+        return False
+
+    api = servers(fake_api({"image": "https://cdn.invalid/x.png"}, request_id="r-" + "k" * 120,
+                           extra=answer_once_full))
     journal = Journal(isolated_home / "journal.sqlite3")
     client = make_client(api, journal=journal)
     try:
         job = client.start(WAN, {"prompt": "x"}, validate=False)  # the "submitting" row is written...
         _fill(journal)  # ...then the disk fills up before the request_id comes back
+        filled.set()
         with pytest.raises(sqlite3.OperationalError):
             journal.update(job.local_id, request_id="probe-" + "p" * 4000)
         job._accepted.result(timeout=60)
