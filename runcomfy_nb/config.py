@@ -180,7 +180,6 @@ class Settings:
 
     autosave_dir: str | None = None
     save_dir: str = "runcomfy_outputs"
-    validate: bool = True
     # Bounds against a hostile or broken server (README "What is guaranteed"; docs/threat-model.md).
     max_response_bytes: int = 8 * 1024 * 1024  # one API answer, decoded (a gzip bomb stops here)
     max_download_bytes: int = 2 * 1024 ** 3  # one output file streamed to disk (save, auto-save)
@@ -189,6 +188,7 @@ class Settings:
     submit_deadline: float = 180.0  # seconds for submit() as a whole, retries included
     download_deadline: float = 900.0  # seconds for one output download
     autosave_deadline: float = 900.0  # seconds for auto-saving one job's outputs after it completed
+    validate: bool = True
 
 
 settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None)
