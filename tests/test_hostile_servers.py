@@ -610,6 +610,9 @@ def test_auto_save_runs_after_completion_with_its_own_deadline(servers: Any, tmp
     row = rc.jobs()[0]
     assert row["status"] == "completed" and row["saved"] == [str(outputs[0].saved_path)]
     assert "save failed" in repr(job)
+    from runcomfy_nb.render import job_html
+
+    assert "auto-save failed" in job_html(job)  # visible in the notebook's static copy too
 
 
 # --- class 8: nothing is dropped silently -----------------------------------------------------------------------
