@@ -340,7 +340,9 @@ class Job:
         if self._done.done():
             return
         now = time.time()
-        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": finished_at or now}
+        # A completed job shown before its auto-save keeps the moment it was shown completed.
+        changes: dict[str, Any] = {"status": status, "queue_position": None,
+                                   "finished_at": finished_at or self.finished_at or now}
         if outputs is not None:
             changes["outputs"] = outputs
         if error is not None:
@@ -523,7 +525,7 @@ class Job:
                 self._set(status="completed", outputs=outputs, queue_position=None, finished_at=finished_at,
                           started_at=self.started_at or self.submitted_at or finished_at)
                 await self._autosave(outputs)
-                self._finish("completed", outputs=outputs, finished_at=finished_at)
+                self._finish("completed", outputs=outputs)
                 self.client.learn_run_time(self.model_id, self)
                 return
             if status == "failed":
