@@ -330,7 +330,17 @@ class ApiClient:
         body = await self._request("GET", "/v1/models/" + _model_path(model_id))
         return body if isinstance(body, dict) else {}
 
-    async def download(self, url: str, write: Callable[[bytes], Awaitable[None]], *, limit: int) -> int:
+    async def download(self, url: str) -> httpx.Response:
+        """GET an output URL into memory (at most settings.max_read_bytes): a Response with its status and body."""
+        buffer = bytearray()
+
+        async def collect(data: bytes) -> None:
+            buffer.extend(data)
+
+        status = await self.stream_output(url, collect, limit=settings.max_read_bytes)
+        return httpx.Response(status, content=bytes(buffer))
+
+    async def stream_output(self, url: str, write: Callable[[bytes], Awaitable[None]], *, limit: int) -> int:
         """Stream an output URL (absolute) into `write`, decoded, at most `limit` bytes; returns the HTTP status
         (the body of a non-2xx answer is not read). The token goes only to the API's own origin; redirects
         are followed and httpx drops the Authorization header when one leaves that origin. Bounded by

@@ -180,7 +180,7 @@ class Output:
 
         client = self._client or default_client()
         try:
-            status = await client.api.download(self.url, write, limit=limit)
+            status = await client.api.stream_output(self.url, write, limit=limit)
         except ServerError as error:  # retries ran out, too large, too slow: say which job's output it was
             raise ServerError(str(error), request_id=self.request_id) from None
         if status in (403, 404, 410):
