@@ -466,6 +466,8 @@ class Job:
                     return
                 log.warning("runcomfy_nb: status poll failed, will retry: %s", error)
                 continue
+            if self._done.done():  # ended (e.g. cancelled) while this status request was in flight
+                return
             status = normalise_status(info.get("status"))
             if status == "in_queue":
                 position = info.get("queue_position")
