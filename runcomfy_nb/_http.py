@@ -276,8 +276,8 @@ class Transport:
                 as error:
             # Never connected, or refused by our own HTTP layer before writing: nothing reached a server, so even
             # a submit may be sent again (a local refusal would only fail again: no retry).
-            failure = ServerError(f"Cannot reach {self.endpoint.base_url}: {type(error).__name__}",
-                                  request_id=request_id)
+            failure: APIError = ServerError(f"Cannot reach {self.endpoint.base_url}: {type(error).__name__}",
+                                            request_id=request_id)
             if isinstance(error, httpx.LocalProtocolError | httpx.UnsupportedProtocol):
                 raise failure from None
             raise Retry(type(error).__name__, error=failure) from None
@@ -315,11 +315,10 @@ class Transport:
         if malformed:
             body = None
             if response.is_success:
-                failure = ServerError(f"{method} {path}: the API answered {status} with malformed JSON",
-                                      request_id=request_id, status_code=status)
                 if not idempotent:
                     raise self._uncertain(f"its answer (HTTP {status}) is not JSON", doubt) from None
-                raise Retry("malformed", error=failure)
+                raise Retry("malformed", error=ServerError(f"{method} {path}: the API answered {status} with "
+                                                           "malformed JSON", request_id=request_id, status_code=status))
 
         error_code = body.get("error_code") if isinstance(body, dict) else None
         if response.is_success and not error_code:
