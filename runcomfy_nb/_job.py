@@ -1,9 +1,8 @@
 """`Job`: one request's state, and waiting, awaiting and cancelling it.
 
 The runner (`_runner.py`) drives a Job on the background loop; every state change happens there and is
-announced to listeners (the widgets, which attach themselves from above: see `_hooks.py`).
-Interrupt policy (DESIGN.md): interrupting a wait or an await cancels the job if it is still queued, and
-otherwise detaches: the job keeps being polled in the background, stays in the journal and can be re-attached.
+announced to listeners (the widgets, which attach themselves from above: see `_hooks.py`). Interrupting a wait
+follows the interrupt policy (`_waiting.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-import sys
 import threading
 import time
 import uuid
@@ -24,7 +22,7 @@ from . import _hooks
 from ._http import normalise_status
 from ._loop import run_coro, spawn
 from ._outputs import Output, output_from_dict
-from ._polling import state_name
+from ._waiting import check_timeout, interrupted
 from .errors import JobCancelledError, JobFailedError, JobTimeoutError, RunComfyError, SubmitUncertainError
 from .timer_wheel import TimerWheel, shared_heartbeat
 
@@ -37,7 +35,6 @@ log = logging.getLogger("runcomfy_nb")
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 CANCELLABLE = frozenset({"submitting", "in_queue"})
-INTERRUPT_BUDGET = 0.4  # an interrupted wait returns within this (DESIGN.md: interrupts are handled promptly)
 _JOURNALED = ("status", "queue_position", "error", "started_at", "finished_at", "submitted_at", "request_id")
 # Changes that may wait for the next batched journal flush: a queue position, the start of a run. Everything else
 # (the request_id, an end, outputs, errors) is written at once.
@@ -45,11 +42,11 @@ _ROUTINE = frozenset({"queue_position", "started_at"})
 Listener = Callable[["Job"], None]
 
 
-
 def _settle(future: asyncio.Future[None]) -> None:
     """Resolve a wake-up future unless it is already done (it may have been cancelled)."""
     if not future.done():
         future.set_result(None)
+
 
 class Job:
     """A submitted (or re-attached) request. Made by `Client.submit`, `Client.start` or `rc.attach`.
@@ -75,6 +72,9 @@ class Job:
         self.error: str | None = None
         self.cancel_note = ""
         self.warnings: list[str] = []
+        self.save_state = ""  # auto-save: "" (off), "saving", "saved", or "save failed: …"
+        self._journal_pending: dict[str, Any] = {}  # fields the journal could not take yet (retried until it does)
+        self._journal_retry: concurrent.futures.Future[None] | None = None
         self.created_at = time.time()
         self.submitted_at: float | None = None
         self.started_at: float | None = None
@@ -167,7 +167,9 @@ class Job:
         where = " simulator" if self.simulator else ""
         extra = f" position={self.queue_position}" if self.queue_position is not None else ""
         outputs = f" outputs={len(self.outputs)}" if self.outputs else ""
-        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{where}>"
+        saving = f" ({self.save_state})" if self.save_state and self.save_state != "saved" else ""
+        return (f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{saving}"
+                f"{where}>")
 
     def _ipython_display_(self) -> None:
         """In a notebook: the live JobView plus a static copy (attached by the presentation layer)."""
@@ -194,6 +196,7 @@ class Job:
         Front-end messages (a cancel click) are not handled while a cell blocks here: `await job` keeps them
         flowing. Interrupting follows the interrupt policy (cancel if queued, else detach).
         """
+        check_timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while True:
@@ -220,6 +223,7 @@ class Job:
         """`await job` with an optional deadline; keeps the kernel's loop free (a cancel click still arrives)."""
         # Not asyncio.wrap_future: its copy of a failed job's exception would be logged as "never retrieved"
         # when a wait ends early, and cancelling it would cancel `_done` itself. A plain wake-up instead.
+        check_timeout(timeout)
         loop = asyncio.get_running_loop()
         woken = loop.create_future()
 
@@ -263,31 +267,14 @@ class Job:
         return self._done.result()
 
     def _interrupted(self) -> None:
-        """The interrupt policy: cancel if still queued, else detach. Returns within INTERRUPT_BUDGET seconds
-        even when the API is slow: a cancel that has not been answered by then goes on in the background."""
-        deadline = time.monotonic() + INTERRUPT_BUDGET
-        if self.status in CANCELLABLE and not self._done.done():
-            pending = run_coro(self.cancel_async())
-            try:
-                cancelled = pending.result(timeout=max(deadline - time.monotonic(), 0.05))
-            except concurrent.futures.TimeoutError:
-                print(f"runcomfy: interrupted — cancelling the queued job {self.request_id or '(being submitted)'} "
-                      "in the background; job.status will say whether it was cancelled.", file=sys.stderr)
-                return
-            except Exception as error:  # the interrupt must still go through
-                cancelled = False
-                print(f"runcomfy: could not cancel on interrupt: {error}", file=sys.stderr)
-            if cancelled:
-                print(f"runcomfy: interrupted — the queued job {self.request_id} was cancelled.", file=sys.stderr)
-                return
-        print(f"runcomfy: interrupted — stopped waiting. Job {self.request_id} is {self.status} and keeps running; "
-              f"it is in rc.jobs() and `job.wait()` or rc.attach({self.request_id!r}) picks it up again.",
-              file=sys.stderr)
+        """The interrupt policy: cancel if still queued, else detach (see `_waiting.interrupted`)."""
+        interrupted(self, cancellable=self.status in CANCELLABLE)
 
     # --- cancelling ----------------------------------------------------------------------------------------
 
     def cancel(self, timeout: float | None = 30) -> bool:
         """Cancel while queued: True if cancelled; False if the API says not_cancellable or it already ended."""
+        check_timeout(timeout)
         return run_coro(self.cancel_async()).result(timeout)
 
     async def cancel_async(self) -> bool:
@@ -337,7 +324,7 @@ class Job:
         routine = journal_fields and (set(journal_fields) - {"status"} <= _ROUTINE
                                       and journal_fields.get("status", "in_progress") in ("in_queue", "in_progress"))
         if routine:  # batched with every job's routine changes: one commit per tick, not one per change
-            self._record_later(**journal_fields)
+            self.journal.update_soon(self.local_id, **journal_fields)
         elif journal_fields:
             self._record(**journal_fields)
         for listener in list(self._listeners):
@@ -347,22 +334,33 @@ class Job:
                 log.exception("runcomfy_nb: a job listener failed")
 
     def _record(self, **fields: Any) -> None:
-        """Write to the journal; a failing journal (a full disk) is logged, never allowed to stop the job."""
+        """Write to the journal. When it cannot (a full disk) the job goes on: the fields are kept in memory, said
+        loudly once (warnings, log), and retried in the background until they land — a request_id that is not on
+        record could not be re-attached."""
+        fields = {**self._journal_pending, **fields}
         try:
             self.journal.update(self.local_id, **fields)
         except Exception as error:
-            log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id or self.local_id, error)
+            if not self._journal_pending:  # said once, loudly
+                message = (f"the journal ({self.journal.path}) cannot record this job ({error}); request_id "
+                           f"{self.request_id or '(not yet known)'} is kept in memory and the write is retried "
+                           "until it lands — do not restart the kernel before it does")
+                self.warnings.append(message)
+                log.error("runcomfy_nb: %s", message)
+            self._journal_pending = fields
+            if self._journal_retry is None or self._journal_retry.done():
+                self._journal_retry = spawn(self._retry_record(), owner=self.transport)
+            return
+        if self._journal_pending:
+            self._journal_pending = {}
+            log.warning("runcomfy_nb: the journal recorded job %s after all", self.request_id or self.local_id)
 
-    def _record_later(self, **fields: Any) -> None:
-        """Routine journal changes, written with every job's in the next batched commit (one per tick)."""
-        try:
-            self.journal.update_soon(self.local_id, **fields)
-        except Exception as error:
-            log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id or self.local_id, error)
-
-    def _learned(self) -> None:
-        """The policy learned from this job: its history goes on record with the next batched commit."""
-        self.journal.put_state_soon(state_name(self.base_url), self.policy.history.to_json)
+    async def _retry_record(self) -> None:
+        delay = 0.5
+        while self._journal_pending:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            self._record()
 
     def _poke(self) -> None:
         """Poll now (a cancel was refused, the job ended): ends the runner's current sleep, from any thread."""
@@ -383,7 +381,8 @@ class Job:
         if self._done.done():
             return
         now = time.time()
-        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": finished_at or now}
+        finished_at = finished_at or self.finished_at or now  # shown completed before its auto-save: that moment
+        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": finished_at}
         if outputs is not None:
             changes["outputs"] = outputs
         if error is not None:
