@@ -31,6 +31,7 @@ from ._answers import (
     utc,
 )
 from ._retry import RETRY_STATUSES, Counters, Retry, RetryPolicy, parse_retry_after, with_retries
+from ._slots import Slots
 from ._version import __version__
 from .config import Endpoint, Secret, settings
 from .errors import APIError, ServerError, SubmitUncertainError, brief
@@ -83,7 +84,7 @@ class Transport:
         self._timeout = _without_pool_timeout(timeout if timeout is not None else httpx.Timeout(30.0, connect=10.0))
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: Slots | None = None
         self._auth = BearerAuth(endpoint.token)
 
     def __repr__(self) -> str:
@@ -107,7 +108,7 @@ class Transport:
         return self._http
 
     @property
-    def slots(self) -> asyncio.Semaphore:
+    def slots(self) -> Slots:
         """At most MAX_CONNECTIONS requests in flight, so that none ever queues inside httpcore's pool.
 
         httpcore (1.0.9) leaks a pool slot for good when a request leaves its pool queue just as a new
@@ -116,7 +117,7 @@ class Transport:
         here instead, with no pool timeout at all, cannot leak; each request in flight is still bounded by
         its connect/read/write timeouts."""
         if self._slots is None:
-            self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+            self._slots = Slots(MAX_CONNECTIONS)  # status polls wait behind cancels, submits, results
         return self._slots
 
     async def aclose(self) -> None:
@@ -203,7 +204,7 @@ class Transport:
         async def once() -> int:
             written = False
             try:
-                async with self.slots:
+                async with self.slots.take():
                     request = self.http.build_request("GET", url, timeout=httpx.Timeout(120.0, connect=10.0,
                                                                                         pool=None))
                     response = await self.http.send(request, auth=auth, stream=True, follow_redirects=True)
@@ -270,7 +271,7 @@ class Transport:
             return response, body, text
 
         try:
-            async with self.slots:  # the deadline starts once a connection slot is ours
+            async with self.slots.take(routine=path.endswith("/status")):  # the deadline starts once a slot is ours
                 response, body, text = await asyncio.wait_for(exchange(), settings.request_deadline)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.LocalProtocolError, httpx.UnsupportedProtocol) \
                 as error:
