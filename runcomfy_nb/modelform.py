@@ -62,6 +62,7 @@ class ModelForm(_Persisted):
         super().__init__(model_key=model_id, display_name=name, simulator=bool(self._client and self._client.simulator),
                          fields=fields, values={**self._defaults, **initial})
         self.jobs: list[Job] = []  # newest first; changed on the loop thread
+        self._rendered: dict[str, tuple[dict[str, Any], str | None]] = {}  # local_id -> (history entry, static card)
         self._labels = {f["key"]: f["label"] for f in fields}
         self.observe(self._validate, names="values")
         self._validate()
@@ -143,14 +144,17 @@ class ModelForm(_Persisted):
 
         def add() -> None:
             self.jobs.insert(0, job)
-            job.on_change(lambda _job: self._refresh_history())
-            self._refresh_history()
+            job.on_change(self._refresh_history)
+            self._refresh_history(job)
 
         _on_loop(add)
         return job
 
-    def _refresh_history(self) -> None:  # on the loop thread
-        self.history = [job_state(job, self._labels) for job in self.jobs]
+    def _refresh_history(self, changed: Job) -> None:  # on the loop thread
+        # Only the run that changed is rendered again; the other entries and cards are reused as they were.
+        card = job_html(changed, self._labels) if self._fallback_handle is not None else None  # shown: kept current
+        self._rendered[changed.local_id] = (job_state(changed, self._labels), card)
+        self.history = [self._rendered[job.local_id][0] for job in self.jobs]
         self._refresh_fallback()
 
     def run(self, local_id: str) -> Job | None:
@@ -195,7 +199,9 @@ class ModelForm(_Persisted):
         return jobs[index] if isinstance(index, int) and 0 <= index < len(jobs) else None
 
     def _fallback_html(self) -> str:
-        cards = [job_html(job, self._labels) for job in list(self.jobs)]
+        rendered = self._rendered
+        cards = [(rendered[job.local_id][1] if job.local_id in rendered else None) or job_html(job, self._labels)
+                 for job in list(self.jobs)]
         return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet")
 
 

@@ -59,3 +59,30 @@ def test_required_example_media_stays_empty_and_local_files_preview(tmp_path: Pa
 def test_unknown_model_form_is_an_error_with_suggestions() -> None:
     with pytest.raises(rc.NotFoundError, match="did you mean 'bytedance/dreamina-4-0/text-to-image'"):
         rc.form("bytedance/dreamina-4-1/text-to-image")
+
+
+def test_a_run_that_changes_is_rendered_again_alone(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import TEST_TOKEN
+
+    from runcomfy_nb import _loop, modelform
+
+    client = rc.Client(token=TEST_TOKEN, base_url=sim.base_url)
+    try:
+        form = rc.form(DREAMINA, client=client, prompt="a paper crane")
+        jobs = [form.submit() for _ in range(6)]
+        for job in jobs:
+            assert job is not None and job.wait(timeout=60)
+        rendered: list[str] = []
+        real = modelform.job_state
+        monkeypatch.setattr(modelform, "job_state", lambda job, labels: rendered.append(job.local_id) or real(job, labels))
+        before = list(form.history)
+        _loop.run_sync(_change(jobs[2]), timeout=30)  # one run changes (a note appears on it)
+        assert rendered == [jobs[2].local_id]  # the other five entries are reused, not rebuilt
+        changed = [i for i in range(6) if form.history[i] != before[i]]
+        assert changed == [3]  # newest first: jobs[2] is the fourth entry
+    finally:
+        client.close()
+
+
+async def _change(job: Any) -> None:
+    job._set(cancel_note="not cancellable — already running")
