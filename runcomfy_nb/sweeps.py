@@ -43,6 +43,7 @@ from ._sweep_plan import differing as differing
 from ._sweep_plan import vary as vary
 from .config import settings
 from .errors import InputValidationError, JobTimeoutError, RateLimitedError
+from .timer_wheel import until_done
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -188,7 +189,8 @@ class Sweep:
             while not self._done.done():
                 if deadline is not None and time.monotonic() >= deadline:
                     raise JobTimeoutError(f"Waited {timeout} s; the sweep is still going: {self!r}")
-                await asyncio.sleep(0.1)  # a short timer, so an interrupt is noticed promptly
+                # one shared heartbeat for every await on this loop keeps an interrupt prompt
+                await until_done([self._done], None if deadline is None else deadline - time.monotonic())
         except (asyncio.CancelledError, KeyboardInterrupt):
             self._interrupted()
             raise

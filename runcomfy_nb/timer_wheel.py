@@ -171,3 +171,12 @@ async def await_all(futures: Iterable[concurrent.futures.Future[Any]], timeout: 
         future.add_done_callback(one_done)
     async with shared_heartbeat(interval):
         await asyncio.wait_for(asyncio.shield(all_done), timeout)
+
+
+async def until_done(futures: Iterable[concurrent.futures.Future[Any]], timeout: float | None = None) -> bool:
+    """`await_all`, answering False on timeout instead of raising."""
+    try:
+        await await_all(futures, timeout)
+    except asyncio.TimeoutError:
+        return False
+    return True

@@ -80,3 +80,16 @@ def test_await_all_times_out_without_touching_the_futures() -> None:
     with pytest.raises(TimeoutError):
         asyncio.run(main())
     assert not pending.done()
+
+
+def test_until_done_answers_instead_of_raising() -> None:
+    from runcomfy_nb.timer_wheel import until_done
+
+    async def main() -> tuple[bool, bool]:
+        pending: concurrent.futures.Future[None] = concurrent.futures.Future()
+        timed_out = await until_done([pending], timeout=0.01)
+        threading.Timer(0.01, pending.set_result, (None,)).start()
+        finished = await until_done([pending], timeout=HANG)
+        return timed_out, finished
+
+    assert asyncio.run(main()) == (False, True)
