@@ -75,3 +75,70 @@ def test_run_again_refused_by_the_budget_says_why_on_the_card(client: Any, sim: 
     assert view.run_again() is None
     assert view.notice.startswith("Run again failed:") and "budget" in view.notice
     assert view.job.reused and sim.counters()["submits_received"] == 1
+
+
+# --- ModelForm -----------------------------------------------------------------------------------------------
+
+def kontext_form(client: Any, **initial: Any) -> ModelForm:
+    return ModelForm(KONTEXT, client, prompt="make it winter", image_url=RED, **initial)
+
+
+def test_every_seed_field_gets_a_control_fixed_by_default(client: Any) -> None:
+    assert kontext_form(client).seed_modes == {"seed": "fixed"}
+    assert ModelForm(WAN_T2I, client).seed_modes == {}  # no seed field, no control
+    with pytest.raises(Exception, match=r"seed_modes: 'seed' must be one of .*'fixed', 'increment', 'randomize'.*'often'"):
+        kontext_form(client).seed_modes = {"seed": "often"}
+    with pytest.raises(Exception, match=r"seed_modes: 'prompt' must be one of the model's seed fields \['seed'\]"):
+        kontext_form(client).seed_modes = {"prompt": "fixed"}
+
+
+def test_increment_sends_the_seed_shown_then_moves_it_on(client: Any, sim: Any) -> None:
+    form = kontext_form(client, seed=100)
+    form.seed_modes = {"seed": "increment"}
+    first = form.submit()
+    assert first is not None and first.inputs["seed"] == 100 and form.values["seed"] == 101
+    second = form.submit()
+    assert second is not None and second.inputs["seed"] == 101 and form.values["seed"] == 102
+    first.wait(timeout=60), second.wait(timeout=60)
+    until(lambda: [h["status"] for h in form.history] == ["completed", "completed"] and all(h["cost"] for h in form.history))
+    assert [h["seed"] for h in form.history] == [101, 100]  # the seed actually sent, on every card
+    assert all(h["cost"] == pytest.approx(j.cost) for h, j in zip(form.history, form.jobs, strict=True))
+    assert sim.counters()["submits_received"] == 2
+
+
+def test_randomize_picks_a_seed_even_for_an_empty_box_and_the_card_shows_it(client: Any) -> None:
+    form = kontext_form(client, seed=rc_seed_control("randomize"))
+    assert form.seed_modes == {"seed": "randomize"} and isinstance(form.values["seed"], int)
+    shown = form.values["seed"]
+    job = form.submit()
+    assert job is not None and job.inputs["seed"] == shown
+    sent = [shown]
+    form.values = {**form.values, "seed": None}  # emptied: a random seed is still chosen and recorded
+    job2 = form.submit()
+    assert job2 is not None and isinstance(job2.inputs["seed"], int)
+    sent.append(job2.inputs["seed"])
+    until(lambda: [h["seed"] for h in form.history] == sent[::-1])
+    job.wait(timeout=60), job2.wait(timeout=60)
+
+
+def test_fixed_keeps_the_seed_and_an_identical_run_is_reused_then_run_again_from_the_history(client: Any,
+                                                                                               sim: Any) -> None:
+    form = kontext_form(client, seed=9)
+    first = form.submit()
+    assert first is not None
+    first.wait(timeout=60)
+    reused = form.submit()
+    assert reused is not None and reused.reused and form.values["seed"] == 9
+    until(lambda: form.history[0]["reused"] and form.history[0]["reused_from"])
+    assert sim.counters()["submits_received"] == 1
+    send(form, {"type": "run_again", "local_id": reused.local_id})
+    assert len(form.jobs) == 3 and not form.jobs[0].reused and form.jobs[0].inputs == reused.inputs
+    form.jobs[0].wait(timeout=60)
+    assert sim.counters()["submits_received"] == 2
+    until(lambda: form.history[0]["status"] == "completed" and not form.history[0]["reused"])
+
+
+def rc_seed_control(mode: str, value: int | None = None) -> Any:
+    import runcomfy_nb as rc
+
+    return rc.seed_control(mode, value)

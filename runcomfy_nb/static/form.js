@@ -176,6 +176,7 @@ var asText = (v) => v == null ? "" : typeof v === "string" ? v : String(v);
 // js/fields.js
 var FIELD_KINDS = Object.freeze(["text", "enum", "integer", "number", "seed", "boolean", "json", "media"]);
 var SEED_MAX = 2147483647;
+var SEED_MODES = Object.freeze(["fixed", "increment", "randomize"]);
 function niceStep(min, max) {
   const raw = (max - min) / 100;
   if (!(raw > 0) || !Number.isFinite(raw)) return 0.01;
@@ -289,7 +290,29 @@ var BUILDERS = Object.freeze({
       ctx.setLocalError(null);
       ctx.write(v);
     });
-    return { el: h("div", { class: "rcnb-row" }, box, dice), input: box, set: (v) => setNumberBox(box, v) };
+    const mode = (
+      /** @type {HTMLSelectElement} */
+      h(
+        "select",
+        { class: "rcnb-input rcnb-seed-mode", title: "control after generate: what the seed does after each submit", "aria-label": "control after generate" },
+        ...SEED_MODES.map((m) => h("option", { value: m, text: m === "fixed" ? "fixed" : `${m} after run` }))
+      )
+    );
+    const setMode = (m) => {
+      const want = SEED_MODES.includes(m) ? m : "fixed";
+      if (mode.value !== want) mode.value = want;
+    };
+    if (ctx.seedMode) {
+      const seedMode = ctx.seedMode;
+      setMode(seedMode.get());
+      ctx.listen(mode, "change", () => seedMode.set(mode.value));
+    }
+    return {
+      el: h("div", { class: "rcnb-row" }, box, dice, ctx.seedMode ? mode : null),
+      input: box,
+      set: (v) => setNumberBox(box, v),
+      setMode
+    };
   },
   boolean(ctx) {
     const h = hyper(ctx.doc);
@@ -828,7 +851,15 @@ function render({ model, el }) {
             renderErrors();
           },
           listen: fieldBag.dom,
-          isDisposed: () => disposed
+          isDisposed: () => disposed,
+          seedMode: {
+            get: () => asText((model.get("seed_modes") || {})[key]),
+            set: (mode) => {
+              if (disposed) return;
+              model.set("seed_modes", { ...model.get("seed_modes") || {}, [key]: mode });
+              model.save_changes();
+            }
+          }
         },
         f,
         current[key]
@@ -947,7 +978,8 @@ function render({ model, el }) {
           onLoad: () => {
             resync();
             model.send({ type: "load", local_id: asText(e.run.local_id) });
-          }
+          },
+          onRunAgain: () => model.send({ type: "run_again", local_id: asText(e.run.local_id) })
         });
         entry = e;
       }
@@ -981,6 +1013,10 @@ function render({ model, el }) {
   bag.model("change:errors", renderErrors);
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
+  bag.model("change:seed_modes", () => {
+    const modes = model.get("seed_modes") || {};
+    for (const [key, r] of rows) r.control.setMode?.(asText(modes[key]));
+  });
   for (const t of ["model_key", "display_name", "simulator"]) bag.model(`change:${t}`, renderHeader);
   renderHeader();
   buildFields();
