@@ -248,6 +248,7 @@ function render({ model, el }) {
     panelCleanup = null;
     viewing = -1;
     panel.hidden = true;
+    panel.className = "rcnb-sweep-panel"; // no longer a viewer or a compare
     panel.replaceChildren();
   }
 

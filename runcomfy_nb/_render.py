@@ -19,8 +19,11 @@ _COLOURS = {"completed": "#1a7f37", "failed": "#cf222e", "cancelled": "#6e7781",
 # The static copy sits in the output right after the live widget. While the widget renders (.rcnb-root), the
 # copy is hidden; when the widget cannot render (reopened without a kernel: "model not found"), the widget's
 # output is hidden and the copy shows. Lab drops <style> from untrusted outputs: then both show, nothing is lost.
-_STYLE = ("<style>.jp-OutputArea-child:has(.rcnb-root) + .jp-OutputArea-child:has(.rcnb-static){display:none}"
-          ".jp-OutputArea-child:has(+ .jp-OutputArea-child .rcnb-static):not(:has(.rcnb-root)){display:none}</style>")
+# `> .jp-OutputArea-output > .rcnb-static`: the copy itself, not an output that holds one deeper down (a form
+# shown in an Output widget under a sweep's grid holds its own copy, and was hidden with it).
+_STATIC = "> .jp-OutputArea-output > .rcnb-static"
+_STYLE = (f"<style>.jp-OutputArea-child:has(.rcnb-root) + .jp-OutputArea-child:has({_STATIC}){{display:none}}"
+          f".jp-OutputArea-child:has(+ .jp-OutputArea-child {_STATIC}):not(:has(.rcnb-root)){{display:none}}</style>")
 
 
 def _esc(value: Any) -> str:

@@ -428,6 +428,7 @@ function render({ model, el }) {
     panelCleanup = null;
     viewing = -1;
     panel.hidden = true;
+    panel.className = "rcnb-sweep-panel";
     panel.replaceChildren();
   }
   function openViewer(index) {
