@@ -96,6 +96,7 @@ def test_the_labelled_grid_fills_in_live_then_viewer_use_as_input_compare_and_re
     url_box = form.locator(".rcnb-field[data-key='image_url'] .rcnb-url")
     wait_until(lambda: url_box.input_value().startswith(bsim.base_url), "the form has the output's URL")
     assert form.locator(".rcnb-field[data-key='image_url'] .rcnb-preview img").count() == 1
+    nb.screenshot("sweep_3b_use_as_input", form)
     viewer.locator(".rcnb-close").click()
     assert view.locator(".rcnb-viewer").count() == 0
     view.locator(".rcnb-thumb").nth(3).click()  # Esc closes the viewer too
