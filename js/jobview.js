@@ -21,6 +21,10 @@ export const JOBVIEW_TRAITS = Object.freeze([
   "cancel_note",
   "simulator",
   "notice",
+  "cost",
+  "seed",
+  "reused",
+  "reused_from",
 ]);
 
 /**
@@ -34,6 +38,7 @@ function render({ model, el }) {
     title: true,
     onCancel: () => model.send({ type: "cancel" }),
     onSave: () => model.send({ type: "save" }),
+    onRunAgain: () => model.send({ type: "run_again" }),
   });
   const root = doc.createElement("div");
   root.className = "rcnb-root rcnb-jobview";

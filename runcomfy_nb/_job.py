@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import _hooks
 from ._http import normalise_status
-from ._loop import run_coro, spawn
+from ._loop import check_timeout, run_coro, settle, spawn
 from ._outputs import Output, output_from_dict
-from ._waiting import check_timeout, interrupted
+from ._waiting import interrupted
 from .errors import JobCancelledError, JobFailedError, JobTimeoutError, RunComfyError, SubmitUncertainError
 from .timer_wheel import TimerWheel, shared_heartbeat
 
@@ -41,11 +41,6 @@ _JOURNALED = ("status", "queue_position", "error", "started_at", "finished_at", 
 _ROUTINE = frozenset({"queue_position", "started_at"})
 Listener = Callable[["Job"], None]
 
-
-def _settle(future: asyncio.Future[None]) -> None:
-    """Resolve a wake-up future unless it is already done (it may have been cancelled)."""
-    if not future.done():
-        future.set_result(None)
 
 
 class Job:
@@ -229,7 +224,7 @@ class Job:
 
         def wake() -> None:
             with contextlib.suppress(RuntimeError):  # that loop may be closed by now
-                loop.call_soon_threadsafe(_settle, woken)
+                loop.call_soon_threadsafe(settle, woken)
 
         with self._waiters_lock:
             self._waiters.add(wake)

@@ -1,11 +1,9 @@
-"""What waiting on a job checks and does when interrupted: timeouts are finite numbers, and the interrupt policy
-(DESIGN.md): interrupting a wait cancels the job if it is still queued, and otherwise detaches (the job keeps being
-polled in the background, stays in the journal and can be re-attached)."""
+"""The interrupt policy (DESIGN.md): interrupting a wait cancels the job if it is still queued, and otherwise
+detaches (the job keeps being polled in the background, stays in the journal and can be re-attached)."""
 
 from __future__ import annotations
 
 import concurrent.futures
-import math
 import sys
 import time
 from collections.abc import Coroutine
@@ -25,14 +23,6 @@ class Waited(Protocol):
     def done(self) -> bool: ...
 
     def cancel_async(self) -> Coroutine[Any, Any, bool]: ...
-
-
-def check_timeout(timeout: float | None) -> None:
-    """A timeout is None (no limit) or a finite number of seconds: NaN would never expire, inf never either."""
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout):
-        raise ValueError(f"timeout: must be a finite number of seconds or None; got {timeout!r}")
 
 
 def interrupted(job: Waited, *, cancellable: bool) -> None:
