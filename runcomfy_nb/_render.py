@@ -9,6 +9,7 @@ import html
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .lasting_html import output_html
 from .schemas import display_name
 
 if TYPE_CHECKING:
@@ -64,7 +65,10 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     rows = "".join(f"<tr style='background:none'><td style='{cell};color:#57606a'>{_esc(i['label'])}</td>"
                    f"<td style='{cell};white-space:pre-wrap'>{_esc(i['value'])}</td></tr>"
                    for i in inputs_summary(job.inputs, labels))
-    media = [output.html(max_height="480px") for output in job.outputs]
+    # A result that was saved carries what outlives its URL (thumbnail or poster, local copy): show that, so
+    # the copy still shows it from disk, exported, and after the URL expired; else the URL itself.
+    media = [output_html(output.to_dict()) if output.thumb or output.local else output.html(max_height="480px")
+             for output in job.outputs]
     error = f"<pre style='color:#cf222e;white-space:pre-wrap'>{_esc(job.error)}</pre>" if job.error else ""
     # queue_position counts the jobs ahead; worded like the live widget (0 → next in line, 2 → position 3)
     ahead = job.queue_position if status == "in_queue" else None

@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from . import costs
+from . import costs, saving
 from ._http import error_text, normalise_status
 from ._job import TERMINAL
 from ._loop import spawn
@@ -217,16 +218,14 @@ async def _autosave(job: Job, outputs: list[Output]) -> None:
                 if not response.is_success:
                     raise RunComfyError(f"HTTP {response.status_code} from its URL")
                 data = response.content
-            path = (target / output.name).resolve()
-            if path.parent != target:  # output names are sanitised already; belt and braces
-                raise ValueError(f"refusing to write outside {target}: {output.name!r}")
-
-            def write() -> None:
-                target.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-
-            await asyncio.get_running_loop().run_in_executor(None, write)
-            output.saved_path = path
+            # named (naming.py), inputs inside or beside it (params.py), thumbnail for the static copy: off the loop
+            saved = await asyncio.get_running_loop().run_in_executor(None, partial(
+                saving.save_output, data, target, model_id=job.model_id, inputs=job.inputs,
+                request_id=job.request_id or "", index=outputs.index(output),
+                ext=PurePosixPath(output.name).suffix.lstrip(".") or "bin", mime=output.mime))
+            lasting = saved.to_dict(relative_to=Path.cwd())  # the kernel's folder is the notebook's
+            output.saved_path, output.local = saved.path, lasting["local"]
+            output.thumb, output.duration = lasting.get("thumb"), lasting.get("duration")
         except Exception as error:
             message = f"auto-save of {output.name} failed: {error}"
             job.warnings.append(message)
