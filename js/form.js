@@ -2,6 +2,7 @@
 // Python is the single source of truth for validation: it reads `values` and answers with `errors`.
 // A field's errors show once it was touched (edited or left) or after Submit, never on a form nobody typed in.
 
+import { hideStaticCopy } from "./copy_guard.js";
 import { buildControl } from "./fields.js";
 import { createJobCard } from "./jobcard.js";
 import { TICK_MS, asList, asText, debouncer, hyper, listenerBag, ticker } from "./shared.js";
@@ -25,6 +26,7 @@ function render({ model, el }) {
   const typing = debouncer(TYPING_DEBOUNCE_MS);
   const uid = `rcnb-${Math.random().toString(36).slice(2, 10)}`; // ids unique per render, no module state
   let disposed = false;
+  const showCopy = hideStaticCopy(el, model.get("copy_id")); // one card where the widget renders
 
   // ---------- skeleton
   const title = h("span", { class: "rcnb-title" });
@@ -283,6 +285,7 @@ function render({ model, el }) {
 
   return () => {
     disposed = true;
+    showCopy();
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();

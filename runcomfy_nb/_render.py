@@ -85,6 +85,11 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     )
 
 
-def static_copy(cards: list[str], empty: str = "") -> str:
-    """The text/html fallback output: job cards (or a line saying there are none) plus the style above."""
-    return f"{_STYLE}<div class='rcnb-static'>{''.join(cards) or _esc(empty)}</div>"
+def static_copy(cards: list[str], empty: str = "", copy_id: str = "") -> str:
+    """The text/html fallback output: job cards (or a line saying there are none) plus the style above.
+
+    `copy_id` marks the copy (data-rcnb-copy) so that its live view hides it wherever the view renders
+    (js/copy_guard.js): one card, not two, in front ends the style above does not reach (VS Code, Colab).
+    """
+    mark = f" data-rcnb-copy='{_esc(copy_id)}'" if copy_id else ""
+    return f"{_STYLE}<div class='rcnb-static'{mark}>{''.join(cards) or _esc(empty)}</div>"

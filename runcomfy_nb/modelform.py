@@ -27,8 +27,8 @@ class ModelForm(_Persisted):
     validates, and says at submit time how to get either.
     """
 
-    _esm = STATIC / "form.js"
-    _css = STATIC / "widgets.css"
+    _bundle_esm = STATIC / "form.js"
+    _bundle_css = STATIC / "widgets.css"
 
     # not `model_id`: ipywidgets.Widget.model_id is the comm id that views point at
     model_key = traitlets.Unicode("").tag(sync=True)
@@ -196,7 +196,7 @@ class ModelForm(_Persisted):
 
     def _fallback_html(self) -> str:
         cards = [job_html(job, self._labels) for job in list(self.jobs)]
-        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet")
+        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet", copy_id=self.copy_id)
 
 
 def form(model_id: str, client: Client | None = None, **initial: Any) -> ModelForm:

@@ -1,5 +1,26 @@
 // Built from js/ by `npm run build` (esbuild). Do not edit: edit js/ and rebuild.
 
+// js/copy_guard.js
+var COPY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+function hideStaticCopy(el, copyId) {
+  if (typeof copyId !== "string" || !COPY_ID.test(copyId)) return () => {
+  };
+  const doc = el.ownerDocument;
+  const root = el.getRootNode();
+  const targets = [doc.head || doc.documentElement];
+  if (root && root.nodeType === 11) targets.push(root);
+  const styles = targets.map((target) => {
+    const style = doc.createElement("style");
+    style.dataset.rcnbCopyGuard = copyId;
+    style.textContent = `[data-rcnb-copy="${copyId}"]{display:none !important}`;
+    target.appendChild(style);
+    return style;
+  });
+  return () => {
+    for (const style of styles) style.remove();
+  };
+}
+
 // js/shared.js
 var TICK_MS = 250;
 var KNOWN_STATUSES = Object.freeze(["submitting", "in_queue", "in_progress", "completed", "failed", "cancelled"]);
@@ -725,6 +746,7 @@ function render({ model, el }) {
   const typing = debouncer(TYPING_DEBOUNCE_MS);
   const uid = `rcnb-${Math.random().toString(36).slice(2, 10)}`;
   let disposed = false;
+  const showCopy = hideStaticCopy(el, model.get("copy_id"));
   const title = h("span", { class: "rcnb-title" });
   const modelId = h("code", { class: "rcnb-model-id" });
   const simBadge = h("span", { class: "rcnb-badge rcnb-sim", text: "simulator", title: "talking to the offline simulator, not the real API" });
@@ -958,6 +980,7 @@ function render({ model, el }) {
   renderHistory();
   return () => {
     disposed = true;
+    showCopy();
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();

@@ -1,5 +1,26 @@
 // Built from js/ by `npm run build` (esbuild). Do not edit: edit js/ and rebuild.
 
+// js/copy_guard.js
+var COPY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+function hideStaticCopy(el, copyId) {
+  if (typeof copyId !== "string" || !COPY_ID.test(copyId)) return () => {
+  };
+  const doc = el.ownerDocument;
+  const root = el.getRootNode();
+  const targets = [doc.head || doc.documentElement];
+  if (root && root.nodeType === 11) targets.push(root);
+  const styles = targets.map((target) => {
+    const style = doc.createElement("style");
+    style.dataset.rcnbCopyGuard = copyId;
+    style.textContent = `[data-rcnb-copy="${copyId}"]{display:none !important}`;
+    target.appendChild(style);
+    return style;
+  });
+  return () => {
+    for (const style of styles) style.remove();
+  };
+}
+
 // js/shared.js
 var TICK_MS = 250;
 var KNOWN_STATUSES = Object.freeze(["submitting", "in_queue", "in_progress", "completed", "failed", "cancelled"]);
@@ -386,6 +407,7 @@ var JOBVIEW_TRAITS = Object.freeze([
 function render({ model, el }) {
   const doc = el.ownerDocument;
   const bag = listenerBag(model);
+  const showCopy = hideStaticCopy(el, model.get("copy_id"));
   const card = createJobCard(doc, {
     title: true,
     onCancel: () => model.send({ type: "cancel" }),
@@ -404,6 +426,7 @@ function render({ model, el }) {
   for (const t of JOBVIEW_TRAITS) bag.model(`change:${t}`, refresh);
   refresh();
   return () => {
+    showCopy();
     bag.dispose();
     clock.stop();
     card.destroy();

@@ -359,3 +359,17 @@ test("two views of one model are independent", () => {
   assert.equal(model.listenerCount(), 0);
   assert.equal(timers.intervals.size, 0);
 });
+
+test("the live view hides its own static copy (data-rcnb-copy = copy_id) and shows it again on cleanup", () => {
+  const { el, window, cleanup } = mount({ copy_id: "job0copy" });
+  const doc = el.ownerDocument;
+  const copy = doc.createElement("div");
+  copy.dataset.rcnbCopy = "job0copy";
+  const other = doc.createElement("div");
+  other.dataset.rcnbCopy = "anotherjob";
+  doc.body.append(copy, other);
+  assert.equal(window.getComputedStyle(copy).display, "none");
+  assert.notEqual(window.getComputedStyle(other).display, "none");
+  cleanup();
+  assert.notEqual(window.getComputedStyle(copy).display, "none");
+});
