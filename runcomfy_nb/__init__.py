@@ -83,6 +83,12 @@ def _sweep_presenter() -> Any:
     return sweepview
 
 
+def _text_view() -> Any:
+    from . import textview
+
+    return textview
+
+
 def _shell() -> Any:
     ipython = sys.modules.get("IPython")  # not imported: no IPython shell runs this process
     return ipython.get_ipython() if ipython is not None else None
@@ -91,6 +97,7 @@ def _shell() -> Any:
 _hooks.presenter = _presenter
 _hooks.shell = _shell
 _hooks.sweep_presenter = _sweep_presenter
+_hooks.text_view = _text_view
 
 
 def load_ipython_extension(ipython: Any) -> None:

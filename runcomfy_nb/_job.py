@@ -152,22 +152,29 @@ class Job:
         return self._done.done()
 
     def __repr__(self) -> str:
-        where = " simulator" if self.simulator else ""
-        extra = f" position={self.queue_position}" if self.queue_position is not None else ""
-        outputs = f" outputs={len(self.outputs)}" if self.outputs else ""
-        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{where}>"
+        view = _hooks.get_text_view()
+        if view is not None:
+            return f"<Job {view.status_line(self)}>"
+        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}>"
 
     def _ipython_display_(self) -> None:
-        """In a notebook: the live JobView plus a static copy (attached by the presentation layer)."""
+        """In a notebook: the live JobView plus a static copy (attached by the presentation layer). Where only
+        text is shown (terminal IPython): the status line, once, and no display handle that would print later."""
         presenter = _hooks.get_presenter()
-        if presenter is None:
-            print(repr(self))
+        if presenter is None or _hooks.text_only():
+            view = _hooks.get_text_view()
+            print(view.status_line(self) if view is not None else repr(self))
         else:
             presenter.display_job(self)
 
     def _repr_html_(self) -> str | None:
         presenter = _hooks.get_presenter()
         return presenter.job_html(self) if presenter is not None else None
+
+    def _display_(self) -> Any:
+        """marimo's display protocol: the live view (marimo keeps it in sync), else the status line."""
+        presenter = _hooks.get_presenter()
+        return presenter.show(self) if presenter is not None else repr(self)
 
     def on_change(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(job)` on the loop thread after every state change; returns an unsubscribe."""
@@ -183,8 +190,12 @@ class Job:
         flowing. Interrupting follows the interrupt policy (cancel if queued, else detach).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        view = _hooks.get_text_view()
+        line = view.progress_line() if view is not None and not self.done() else None  # on a terminal
         try:
             while True:
+                if line is not None and view is not None:
+                    line.update(view.status_line(self))
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise self._timeout(timeout)
@@ -199,6 +210,9 @@ class Job:
         except KeyboardInterrupt:
             self._interrupted()
             raise
+        finally:  # the final status ends the line, also on an interrupt: the traceback starts on its own line
+            if line is not None and view is not None:
+                line.finish(view.status_line(self))
         return self._final()
 
     def __await__(self) -> Generator[Any, None, list[Output]]:

@@ -127,6 +127,7 @@ SETTINGS_HELP = {
     "debug": "Show full tracebacks for user errors instead of one short message.",
     "max_in_flight": "Per sweep: how many jobs may be submitted and unfinished at once; the rest wait locally.",
     "max_in_flight_total": "Across all sweeps of one client: jobs submitted and unfinished at once.",
+    "progress": "A progress line while job.wait() blocks: auto (on a terminal only), always, never.",
     "budget_usd": "Refuse a submit or sweep whose estimated cost would pass this kernel's budget (USD; None: no budget).",
 }
 
@@ -142,6 +143,8 @@ class Settings:
     max_in_flight: int = 4  # per sweep: submitted-and-unfinished jobs at once; the rest wait locally
     max_in_flight_total: int = 16  # across all sweeps of one client (protects the account's rate limit)
     budget_usd: float | None = None  # refuse a submit/sweep whose estimated cost would pass this kernel's budget
+    progress: str = "auto"  # job.wait()'s progress line: "auto" (a terminal only) | "always" | "never"
 
 
-settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None)
+settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None,
+                    progress=os.environ.get("RUNCOMFY_NB_PROGRESS", "").strip().lower() or "auto")
