@@ -4,6 +4,7 @@
 
 import { hideStaticCopy } from "./copy_guard.js";
 import { buildControl } from "./fields.js";
+import { createGallery } from "./gallery.js";
 import { createJobCard } from "./jobcard.js";
 import { TICK_MS, asList, asText, debouncer, hyper, listenerBag, ticker } from "./shared.js";
 
@@ -39,6 +40,16 @@ function render({ model, el }) {
   const busyText = h("span", { class: "rcnb-busy", role: "status", hidden: true }, h("span", { class: "rcnb-spinner", "aria-hidden": "true" }), "submitting…");
   const historyList = h("div", { class: "rcnb-history-list" });
   const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), historyList);
+  // earlier runs of this model (the journal: other forms, cells, kernels), as the compact gallery
+  const earlier = createGallery(doc, {
+    actions: ["load", "save", "run_again"],
+    onAction: (type, item, outputIndex) => model.send({ type: `earlier_${type}`, local_id: asText(item?.local_id), output_index: outputIndex }),
+  });
+  const earlierBox = h("section", { class: "rcnb-earlier", hidden: true }, h("div", { class: "rcnb-history-title", text: "Earlier runs" }), earlier.el);
+  const renderEarlier = () => {
+    earlier.update(model.get("earlier"));
+    earlierBox.hidden = asList(model.get("earlier")).length === 0;
+  };
   const root = h(
     "div",
     { class: "rcnb-root rcnb-form" },
@@ -47,6 +58,7 @@ function render({ model, el }) {
     fieldsBox,
     h("div", { class: "rcnb-actions" }, submitBtn, resetBtn, busyText),
     historyBox,
+    earlierBox,
   );
   el.append(root);
 
@@ -277,15 +289,18 @@ function render({ model, el }) {
   bag.model("change:errors", renderErrors);
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
+  bag.model("change:earlier", renderEarlier);
   for (const t of ["model_key", "display_name", "simulator"]) bag.model(`change:${t}`, renderHeader);
 
   renderHeader();
   buildFields();
   renderHistory();
+  renderEarlier();
 
   return () => {
     disposed = true;
     showCopy();
+    earlier.destroy();
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();

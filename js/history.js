@@ -30,7 +30,7 @@ function render({ model, el }) {
   const where = h("span", { class: "rcnb-history-where" });
   const bar = h("div", { class: "rcnb-history-bar" }, modelBox, textBox, prev, where, next);
   const notice = h("div", { class: "rcnb-notice rcnb-history-notice" });
-  const root = h("div", { class: "rcnb-root rcnb-history" }, bar, gallery.el, notice);
+  const root = h("div", { class: "rcnb-root rcnb-historyview" }, bar, gallery.el, notice);
   el.append(root);
 
   const sendFilters = () => {

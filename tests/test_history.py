@@ -94,3 +94,20 @@ def test_history_after_a_kernel_restart_shows_earlier_jobs_with_thumbnails(sim: 
         assert second.json("type(rc.jobs()).__name__") == "JobList"
     finally:
         second.stop()
+
+
+def test_a_new_form_lists_the_models_earlier_runs_and_loads_them(client: Any, saving_here: Path) -> None:
+    client.submit(WAN, prompt="earlier owl", aspect_ratio="1024:1024 (1:1)").wait(timeout=60)
+    red = Image.new("RGB", (64, 48), (200, 30, 30))
+    client.submit(KONTEXT, prompt="other model", image_url=red, aspect_ratio="4:3").wait(timeout=60)
+    form = ModelForm(WAN, client=client)
+    try:
+        assert [i["summary"]["prompt"] for i in form.earlier] == ["earlier owl"]  # this model's runs only
+        assert form.earlier[0]["outputs"][0]["thumb"]["src"].startswith("data:image/")
+        form._on_front_end_message(form, {"type": "earlier_load", "local_id": form.earlier[0]["local_id"]}, [])
+        assert form.values["prompt"] == "earlier owl" and form.values["aspect_ratio"] == "1024:1024 (1:1)"
+        form._on_front_end_message(form, {"type": "earlier_run_again", "local_id": form.earlier[0]["local_id"]}, [])
+        assert len(form.jobs) == 1 and form.jobs[0].wait(timeout=60)
+        assert form.jobs[0].inputs["prompt"] == "earlier owl"
+    finally:
+        form.close()

@@ -510,6 +510,162 @@ function describeDataUri(uri) {
   return `${m && m[1] || "data"} · ${formatBytes(bytes)}`;
 }
 
+// js/gallery.js
+var GALLERY_ACTIONS = Object.freeze([
+  ["load", "Load into form"],
+  ["use_as_input", "Use as input"],
+  ["save", "Save"],
+  ["run_again", "Run again"]
+]);
+var isObj = (v) => v != null && typeof v === "object" && !Array.isArray(v);
+function thumbOf(output) {
+  const thumb = isObj(output?.thumb) ? output.thumb : isObj(output?.poster) ? output.poster : null;
+  return thumb && typeof thumb.src === "string" ? thumb.src : null;
+}
+function durationText(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) return "";
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
+}
+function actionsFor(item) {
+  const outputs = asList(item?.outputs);
+  const completed = asText(item?.summary?.status) === "completed";
+  return {
+    load: isObj(item?.inputs),
+    use_as_input: completed && outputs.some((o) => o?.kind === "image"),
+    save: completed && outputs.length > 0,
+    run_again: isObj(item?.inputs)
+  };
+}
+function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) => type) }) {
+  const h = hyper(doc);
+  const listeners = [];
+  const listen = (node, type, fn) => {
+    node.addEventListener(type, fn);
+    listeners.push([node, type, fn]);
+  };
+  const dropInside = (container) => {
+    for (let i = listeners.length - 1; i >= 0; i--) {
+      const [node, type, fn] = listeners[i];
+      if (node !== container && container.contains(node)) {
+        node.removeEventListener(type, fn);
+        listeners.splice(i, 1);
+      }
+    }
+  };
+  const grid = h("div", { class: "rcnb-gallery-grid", role: "list" });
+  const viewer = h("div", { class: "rcnb-gallery-viewer", hidden: true, tabindex: "-1" });
+  const empty = h("div", { class: "rcnb-gallery-empty", text: "No runs yet." });
+  const el = h("div", { class: "rcnb-gallery" }, empty, grid, viewer);
+  const state = { items: [], openId: null, outputIndex: 0 };
+  function tile(item) {
+    const output = asList(item.outputs)[0];
+    const button = h("button", {
+      class: "rcnb-gallery-tile",
+      type: "button",
+      role: "listitem",
+      "data-id": asText(item.local_id),
+      "data-status": asText(item.summary?.status),
+      title: asText(item.summary?.prompt)
+    });
+    const img = h("img", { class: "rcnb-gallery-thumb", alt: asText(item.summary?.prompt), loading: "lazy" });
+    if (setSafeUrl(img, "src", thumbOf(output) ?? (output?.kind === "image" ? output?.url : null))) button.append(img);
+    else button.append(h("span", { class: "rcnb-gallery-nothumb", text: asText(item.summary?.status).replace("_", " ") || "…" }));
+    const badges = [];
+    if (output?.kind === "video") badges.push(`▶ ${durationText(output.duration)}`.trim());
+    if (asList(item.outputs).length > 1) badges.push(`×${asList(item.outputs).length}`);
+    if (badges.length) button.append(h("span", { class: "rcnb-gallery-badge", text: badges.join(" ") }));
+    listen(button, "click", () => open(asText(item.local_id)));
+    return button;
+  }
+  function renderViewer() {
+    dropInside(viewer);
+    viewer.replaceChildren();
+    const item = state.items.find((i) => asText(i.local_id) === state.openId);
+    viewer.hidden = !item;
+    if (!item) return;
+    const outputs = asList(item.outputs);
+    const output = outputs[state.outputIndex] ?? outputs[0];
+    const picture = h("img", { class: "rcnb-gallery-full", alt: asText(item.summary?.prompt) });
+    const fallback = thumbOf(output);
+    const full = output?.kind === "image" ? output.url : null;
+    if (setSafeUrl(picture, "src", full ?? fallback)) {
+      if (full && fallback) listen(picture, "error", () => setSafeUrl(picture, "src", fallback));
+      viewer.append(picture);
+    }
+    if (outputs.length > 1) {
+      const pager = h("div", { class: "rcnb-gallery-pager" });
+      outputs.forEach((_, index) => {
+        const b = h("button", {
+          type: "button",
+          class: "rcnb-gallery-page",
+          text: String(index + 1),
+          "aria-pressed": String(index === state.outputIndex)
+        });
+        listen(b, "click", () => {
+          state.outputIndex = index;
+          renderViewer();
+        });
+        pager.append(b);
+      });
+      viewer.append(pager);
+    }
+    const s = isObj(item.summary) ? item.summary : {};
+    viewer.append(h("div", {
+      class: "rcnb-gallery-meta",
+      text: [s.when, asText(item.model_id), s.status, s.time, s.cost].filter(Boolean).map(asText).join(" · ")
+    }));
+    const rows = h("dl", { class: "rcnb-gallery-inputs" });
+    for (const [key, value] of Object.entries(isObj(item.inputs) ? item.inputs : {})) {
+      rows.append(h("dt", { text: key }), h("dd", { text: typeof value === "string" ? value : JSON.stringify(value) }));
+    }
+    for (const [key, media] of Object.entries(isObj(item.inline_media) ? item.inline_media : {})) {
+      const size = typeof media?.bytes === "number" ? `, ${Math.max(1, Math.round(media.bytes / 1024))} KiB` : "";
+      rows.append(h("dt", { text: key }), h("dd", { class: "rcnb-gallery-inline", text: `inline ${asText(media?.mime)}${size} (not kept: choose it again)` }));
+    }
+    viewer.append(rows);
+    const allowed = actionsFor(item);
+    const bar = h("div", { class: "rcnb-gallery-actions" });
+    for (const [type, label] of GALLERY_ACTIONS) {
+      if (!allowed[type] || !actions.includes(type)) continue;
+      const b = h("button", { type: "button", class: `rcnb-gallery-action rcnb-gallery-${type}`, text: label });
+      listen(b, "click", () => onAction(type, item, state.outputIndex));
+      bar.append(b);
+    }
+    const closeButton = h("button", { type: "button", class: "rcnb-gallery-close", text: "Close" });
+    listen(closeButton, "click", close);
+    bar.append(closeButton);
+    viewer.append(bar);
+  }
+  function open(localId) {
+    state.openId = localId;
+    state.outputIndex = 0;
+    renderViewer();
+    for (const t of grid.children) t.classList.toggle("rcnb-gallery-open", t.dataset.id === localId);
+  }
+  function close() {
+    state.openId = null;
+    renderViewer();
+    for (const t of grid.children) t.classList.remove("rcnb-gallery-open");
+  }
+  function update(items) {
+    dropInside(grid);
+    state.items = asList(items).filter(isObj);
+    grid.replaceChildren(...state.items.map(tile));
+    empty.hidden = state.items.length > 0;
+    if (state.openId && !state.items.some((i) => asText(i.local_id) === state.openId)) state.openId = null;
+    renderViewer();
+  }
+  listen(viewer, "keydown", (event) => {
+    if (event.key === "Escape") close();
+  });
+  function destroy() {
+    for (const [node, type, fn] of listeners) node.removeEventListener(type, fn);
+    listeners.length = 0;
+    el.remove();
+  }
+  return { el, update, open, close, destroy, listenerCount: () => listeners.length };
+}
+
 // js/jobcard.js
 function createJobCard(doc, opts = {}) {
   const h = hyper(doc);
@@ -760,6 +916,15 @@ function render({ model, el }) {
   const busyText = h("span", { class: "rcnb-busy", role: "status", hidden: true }, h("span", { class: "rcnb-spinner", "aria-hidden": "true" }), "submitting…");
   const historyList = h("div", { class: "rcnb-history-list" });
   const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), historyList);
+  const earlier = createGallery(doc, {
+    actions: ["load", "save", "run_again"],
+    onAction: (type, item, outputIndex) => model.send({ type: `earlier_${type}`, local_id: asText(item?.local_id), output_index: outputIndex })
+  });
+  const earlierBox = h("section", { class: "rcnb-earlier", hidden: true }, h("div", { class: "rcnb-history-title", text: "Earlier runs" }), earlier.el);
+  const renderEarlier = () => {
+    earlier.update(model.get("earlier"));
+    earlierBox.hidden = asList(model.get("earlier")).length === 0;
+  };
   const root = h(
     "div",
     { class: "rcnb-root rcnb-form" },
@@ -767,7 +932,8 @@ function render({ model, el }) {
     formError,
     fieldsBox,
     h("div", { class: "rcnb-actions" }, submitBtn, resetBtn, busyText),
-    historyBox
+    historyBox,
+    earlierBox
   );
   el.append(root);
   let current = { ...model.get("values") || {} };
@@ -974,13 +1140,16 @@ function render({ model, el }) {
   bag.model("change:errors", renderErrors);
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
+  bag.model("change:earlier", renderEarlier);
   for (const t of ["model_key", "display_name", "simulator"]) bag.model(`change:${t}`, renderHeader);
   renderHeader();
   buildFields();
   renderHistory();
+  renderEarlier();
   return () => {
     disposed = true;
     showCopy();
+    earlier.destroy();
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();

@@ -147,7 +147,7 @@ function actionsFor(item) {
     run_again: isObj(item?.inputs)
   };
 }
-function createGallery(doc, { onAction }) {
+function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) => type) }) {
   const h = hyper(doc);
   const listeners = [];
   const listen = (node, type, fn) => {
@@ -237,7 +237,7 @@ function createGallery(doc, { onAction }) {
     const allowed = actionsFor(item);
     const bar = h("div", { class: "rcnb-gallery-actions" });
     for (const [type, label] of GALLERY_ACTIONS) {
-      if (!allowed[type]) continue;
+      if (!allowed[type] || !actions.includes(type)) continue;
       const b = h("button", { type: "button", class: `rcnb-gallery-action rcnb-gallery-${type}`, text: label });
       listen(b, "click", () => onAction(type, item, state.outputIndex));
       bar.append(b);
@@ -295,7 +295,7 @@ function render({ model, el }) {
   const where = h("span", { class: "rcnb-history-where" });
   const bar = h("div", { class: "rcnb-history-bar" }, modelBox, textBox, prev, where, next);
   const notice = h("div", { class: "rcnb-notice rcnb-history-notice" });
-  const root = h("div", { class: "rcnb-root rcnb-history" }, bar, gallery.el, notice);
+  const root = h("div", { class: "rcnb-root rcnb-historyview" }, bar, gallery.el, notice);
   el.append(root);
   const sendFilters = () => {
     model.set("model_filter", modelBox.value);

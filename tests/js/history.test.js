@@ -35,7 +35,7 @@ test("a page of thumbnails, the pager and the count", () => {
   assert.deepEqual(qa(".rcnb-gallery-tile").map((t) => t.dataset.id), ["l0"]);
   assert.equal(q(".rcnb-history-next").disabled, true);
   cleanup();
-  assert.equal(q(".rcnb-history"), null);
+  assert.equal(q(".rcnb-historyview"), null);
 });
 
 test("filters are sent after typing stops; actions name the run", async () => {
