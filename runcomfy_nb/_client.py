@@ -22,8 +22,8 @@ from ._loop import cancel_owned, run_sync
 from ._media import prepare_media
 from ._outputs import Output
 from ._polling import RunTimes
-from .config import Endpoint, Secret, resolve, settings
-from .errors import InputValidationError, NotFoundError, RunComfyError
+from .config import SIM_TOKEN, Endpoint, Secret, check_base, resolve, settings, simulator_endpoint
+from .errors import ConfigError, InputValidationError, NotFoundError, RunComfyError
 
 if TYPE_CHECKING:
     import httpx
@@ -42,6 +42,8 @@ class Client:
     def __init__(self, token: str | Secret | None = None, base_url: str | None = None, *,
                  retry: RetryPolicy | None = None, timeout: float | httpx.Timeout | None = None,
                  journal: Journal | None = None, endpoint: Endpoint | None = None) -> None:
+        if isinstance(token, str):  # wrapped before anything can fail: no plain token in a traceback's locals
+            token = Secret(token.strip())
         self.endpoint = endpoint or resolve(token, base_url)
         self.transport = Transport(self.endpoint, retry=retry, timeout=timeout)
         self._journal = journal
@@ -52,8 +54,10 @@ class Client:
         _owners[id(self.transport)] = self
 
     def __repr__(self) -> str:
-        kind = "simulator" if self.endpoint.simulator else "api"
-        return f"<runcomfy_nb.Client {kind} {self.endpoint.base_url}>"
+        endpoint = getattr(self, "endpoint", None)  # a traceback may show a Client whose __init__ failed
+        if endpoint is None:
+            return "<runcomfy_nb.Client (not configured)>"
+        return f"<runcomfy_nb.Client {'simulator' if endpoint.simulator else 'api'} {endpoint.base_url}>"
 
     @property
     def journal(self) -> Journal:
@@ -204,6 +208,11 @@ class Client:
         error (nothing to poll). Any other job is polled until it ends.
         """
         row = self.journal.get(request_id)
+        if row is not None and row.get("base_url") and row["base_url"] != self.endpoint.base_url:
+            # Never ask one API (with its token) about a job submitted to another.
+            raise ConfigError(f"{request_id!r} was submitted to {row['base_url']}, not {self.endpoint.base_url}: "
+                              f"use rc.Client(token=..., base_url={row['base_url']!r}).attach({request_id!r}), "
+                              "with that base's own token", request_id=request_id)
         if row is None:  # made elsewhere: put it on record first, like a submit
             row = {"local_id": uuid.uuid4().hex, "request_id": request_id, "model_id": model_id or "unknown",
                    "status": "in_queue"}
@@ -268,10 +277,19 @@ def _client_of(endpoint: Endpoint) -> Client:
 
 
 def client_for(row: dict[str, Any]) -> Client:
-    """The client to re-attach a journal row with: the one for that row's endpoint."""
+    """The client to re-attach a journal row with: the one for that row's endpoint, with that endpoint's token.
+
+    A simulator job gets the simulator's token only, never the real one: whatever listens on that old loopback
+    port now (another simulator, or anything else) learns nothing of value. The environment's token goes only
+    to the configured base; a job journaled for another base needs that base's own credentials
+    (`Client(token=..., base_url=...).attach`), and `resolve` says so."""
     try:
-        endpoint = resolve() if row["simulator"] else None
-        if endpoint is None or not endpoint.simulator or endpoint.base_url != row["base_url"]:
+        if row["simulator"]:
+            endpoint = simulator_endpoint()
+            if endpoint is None or endpoint.base_url != row["base_url"]:
+                check_base(row["base_url"])
+                endpoint = Endpoint(row["base_url"], Secret(SIM_TOKEN), simulator=True)
+        else:
             endpoint = resolve(base_url=row["base_url"])
     except RunComfyError as error:
         raise RunComfyError(f"Cannot re-attach: {error}", request_id=row.get("request_id")) from None

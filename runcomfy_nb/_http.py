@@ -1,44 +1,45 @@
 """The HTTP protocol of the RunComfy Model API (PROTOCOL.md): submit, status, result, cancel, catalog.
 
 Async, used only from the background loop thread. Tolerant where the facts are unsettled; strict about
-never sending a submit twice: the POST is retried only when it provably never reached the server
-(connection not established) or when the server explicitly refused it with 429.
+never sending a submit twice: the POST is retried only when it provably never reached a server (no connection,
+or refused by our own HTTP layer) or when the server explicitly refused it with 429. Only the API's own JSON
+error proves a submit was refused; anything else after the request went out is SubmitUncertainError.
+API calls never follow redirects; every answer is size-capped, deadline-bound and scrubbed of the token
+(_answers.py) before anything reads it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from ._version import __version__
-from .config import Endpoint, Secret
-from .errors import (
-    APIError,
-    AuthError,
-    InsufficientBalanceError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
-    ServerValidationError,
-    SubmitUncertainError,
-    brief,
+from ._answers import (
+    MALFORMED,
+    BadBody,
+    BearerAuth,
+    api_error,
+    decoded_body,
+    error_text,
+    parse_scrubbed,
+    scrub,
+    utc,
 )
+from ._retry import RETRY_STATUSES, Counters, Retry, RetryPolicy, parse_retry_after, with_retries
+from ._version import __version__
+from .config import Endpoint, Secret, settings
+from .errors import APIError, ServerError, SubmitUncertainError, brief
+
+__all__ = ["RetryPolicy", "Transport", "error_text", "normalise_status", "parse_retry_after", "plain_transport"]
 
 log = logging.getLogger("runcomfy_nb")
 
-T = TypeVar("T")
 USER_AGENT = f"runcomfy_nb/{__version__} (+python httpx/{httpx.__version__})"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_CONNECTIONS = 64
 # /status vocabulary, /result vocabulary and the spellings seen elsewhere, mapped to one set of job states.
 _STATES = {
@@ -57,57 +58,18 @@ def normalise_status(raw: Any) -> str:
     return _STATES.get(text, text)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, honouring Retry-After (capped)."""
+class InDoubt:
+    """For a submit: whether the request may have reached a server (headers started going out on the wire)
+    and no answer since proved it refused. httpcore's trace events say when the request starts being written."""
 
-    attempts: int = 6
-    base_delay: float = 0.2
-    max_delay: float = 8.0
-    max_retry_after: float = 60.0
+    def __init__(self) -> None:
+        self.value = False
+        self.started = time.time()
 
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number `attempt` (0-based); a Retry-After wins, capped."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_retry_after)
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-@dataclass
-class Counters:
-    """What this client did on the wire (for the fault suite's figures)."""
-
-    requests: int = 0
-    retries: int = 0
-    by_reason: dict[str, int] = field(default_factory=dict)
-
-    def retried(self, reason: str) -> None:
-        """Count one retry and its reason (a status code or an exception name)."""
-        self.retries += 1
-        self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
-
-
-class _Retry(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None, error: Exception | None = None) -> None:
-        self.reason = reason
-        self.retry_after = retry_after
-        self.error = error
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: note when the request headers start going out."""
+        if event.endswith("send_request_headers.started"):
+            self.value = True
 
 
 class Transport:
@@ -122,6 +84,7 @@ class Transport:
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._auth = BearerAuth(endpoint.token)
 
     def __repr__(self) -> str:
         return f"Transport({self.endpoint.base_url!r})"
@@ -135,8 +98,11 @@ class Transport:
                 timeout=self._timeout,
                 transport=self._transport,
                 limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=32),
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                follow_redirects=True,
+                # Only encodings decoded_body() can bound; br/zstd would be decoded by httpx without a cap.
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"},
+                # The documented API never redirects: a 3xx is an error, a POST is never re-sent, and the token
+                # never follows a Location anywhere (docs/decisions.md). Downloads opt in per request.
+                follow_redirects=False,
             )
         return self._http
 
@@ -164,12 +130,20 @@ class Transport:
     async def submit(self, model_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """POST the inputs; returns the answer with request_id and the three URLs (built if missing)."""
         path = "/v1/models/" + _model_path(model_id)
-        body = await self._request("POST", path, json_body=inputs, idempotent=False)
+        doubt = InDoubt()
+        try:
+            body = await asyncio.wait_for(self._request("POST", path, json_body=inputs, idempotent=False,
+                                                        doubt=doubt), settings.submit_deadline)
+        except asyncio.TimeoutError:
+            if doubt.value:
+                raise self._uncertain(f"no answer came within submit_deadline ({settings.submit_deadline:g} s)",
+                                      doubt) from None
+            raise ServerError(f"Could not submit to {self.endpoint.base_url} within submit_deadline "
+                              f"({settings.submit_deadline:g} s): no attempt reached the API or each was refused "
+                              "(429); no job exists.") from None
         request_id = body.get("request_id") if isinstance(body, dict) else None
         if not isinstance(request_id, str) or not request_id:
-            raise SubmitUncertainError(
-                "The API accepted the submit but its answer has no request_id; the job may exist. "
-                f"Answer: {_scrub(brief(body, 300), self.endpoint.token.reveal())}")
+            raise self._uncertain(f"its answer has no request_id: {brief(body, 300)}", doubt)
         base = f"{self.endpoint.base_url}/v1/requests/{quote(request_id, safe='')}"
         for name in ("status", "result", "cancel"):
             body.setdefault(f"{name}_url", f"{base}/{name}")
@@ -210,118 +184,164 @@ class Transport:
         return body if isinstance(body, dict) else {}
 
     async def download(self, url: str) -> httpx.Response:
-        """GET an output URL (absolute; no auth header is sent to other hosts)."""
-        headers = None
-        if url.startswith(self.endpoint.base_url + "/"):
-            headers = {"Authorization": f"Bearer {self.endpoint.token.reveal()}"}
+        """GET an output URL into memory (at most settings.max_read_bytes): a Response with its status and body."""
+        buffer = bytearray()
 
-        async def once() -> httpx.Response:
+        async def collect(data: bytes) -> None:
+            buffer.extend(data)
+
+        status = await self.stream_output(url, collect, limit=settings.max_read_bytes)
+        return httpx.Response(status, content=bytes(buffer))
+
+    async def stream_output(self, url: str, write: Callable[[bytes], Awaitable[None]], *, limit: int) -> int:
+        """Stream an output URL (absolute) into `write`, decoded, at most `limit` bytes; returns the HTTP status
+        (the body of a non-2xx answer is not read). The token goes only to the API's own origin; redirects
+        are followed and httpx drops the Authorization header when one leaves that origin. Bounded by
+        settings.download_deadline; retried only while nothing was written."""
+        auth = self._auth if url.startswith(self.endpoint.base_url + "/") else None
+
+        async def once() -> int:
+            written = False
             try:
                 async with self.slots:
-                    response = await self.http.get(url, headers=headers,
-                                                   timeout=httpx.Timeout(120.0, connect=10.0, pool=None))
+                    request = self.http.build_request("GET", url, timeout=httpx.Timeout(120.0, connect=10.0,
+                                                                                        pool=None))
+                    response = await self.http.send(request, auth=auth, stream=True, follow_redirects=True)
+                    try:
+                        if response.status_code in RETRY_STATUSES:
+                            raise Retry(str(response.status_code),
+                                        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                                        error=ServerError(f"Downloading {url} failed: HTTP {response.status_code}"))
+                        if not response.is_success:
+                            return response.status_code
+                        async for data in decoded_body(response, limit):
+                            written = True
+                            await write(data)
+                        return response.status_code
+                    finally:
+                        await response.aclose()
+            except BadBody as error:
+                raise ServerError(f"Downloading {url} stopped: {error} (settings.max_download_bytes / "
+                                  "max_read_bytes bound it)") from None
             except httpx.TransportError as error:
-                raise _Retry(type(error).__name__, error=ServerError(
-                    f"Downloading {url} failed: {type(error).__name__}")) from None
-            if response.status_code in RETRY_STATUSES:
-                raise _Retry(str(response.status_code), retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                             error=ServerError(f"Downloading {url} failed: HTTP {response.status_code}"))
-            return response
+                failure = ServerError(f"Downloading {url} failed: {type(error).__name__}")
+                if written:
+                    raise failure from None
+                raise Retry(type(error).__name__, error=failure) from None
 
-        return await self._with_retries(once)
+        try:
+            return await asyncio.wait_for(with_retries(self.retry, self.counters, once), settings.download_deadline)
+        except asyncio.TimeoutError:
+            raise ServerError(f"Downloading {url} took longer than download_deadline "
+                              f"({settings.download_deadline:g} s); stopped") from None
 
     # --- one request, with the retry policy ------------------------------------------------------------
 
     async def _request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None,
-                       request_id: str | None = None, idempotent: bool = True) -> Any:
-        headers = {"Authorization": f"Bearer {self.endpoint.token.reveal()}"}
-        return await self._with_retries(
-            lambda: self._once(method, path, headers, json_body, params, request_id, idempotent))
+                       request_id: str | None = None, idempotent: bool = True, doubt: InDoubt | None = None) -> Any:
+        doubt = doubt or InDoubt()
+        return await with_retries(self.retry, self.counters,
+                                  lambda: self._once(method, path, json_body, params, request_id, idempotent, doubt))
 
-    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Run `attempt` until it returns; each _Retry it raises waits per the policy; the last one's error."""
-        last: _Retry | None = None
-        for number in range(self.retry.attempts):
-            if last is not None:
-                self.counters.retried(last.reason)
-                await asyncio.sleep(self.retry.delay(number - 1, last.retry_after))
-            self.counters.requests += 1
+    def _uncertain(self, what: str, doubt: InDoubt) -> SubmitUncertainError:
+        """The submit reached a server and nothing proves it was refused: the job may exist (and be billed)."""
+        now = time.time()
+        return SubmitUncertainError(
+            f"The submit was sent to {self.endpoint.base_url} but {what}. It was NOT sent again (a second submit "
+            f"could be billed twice): the job may exist. Sent between {utc(doubt.started)} and {utc(now)} UTC "
+            "— look for a request from that time in your RunComfy dashboard before submitting again; rc.jobs() "
+            "keeps this attempt as 'uncertain'.", window=(doubt.started, now))
+
+    async def _once(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None,
+                    request_id: str | None, idempotent: bool, doubt: InDoubt) -> Any:
+        token = self.endpoint.token.reveal
+
+        async def exchange() -> tuple[httpx.Response, Any, str]:
+            request = self.http.build_request(method, path, json=json_body, params=params,
+                                              extensions={"trace": doubt.trace} if not idempotent else None)
+            response = await self.http.send(request, auth=self._auth, stream=True)
             try:
-                return await attempt()
-            except _Retry as again:
-                last = again
-        assert last is not None and last.error is not None
-        raise last.error
+                # Every server-provided string is scrubbed of the token here, where it enters, before anything
+                # clips it (and no unscrubbed copy stays in a local for a verbose traceback to print).
+                body, text = parse_scrubbed(b"".join([data async for data in decoded_body(
+                    response, settings.max_response_bytes)]), token())
+            finally:
+                await response.aclose()
+            return response, body, text
 
-    async def _once(self, method: str, path: str, headers: dict[str, str], json_body: Any,
-                    params: dict[str, Any] | None, request_id: str | None, idempotent: bool) -> Any:
         try:
-            async with self.slots:
-                response = await self.http.request(method, path, json=json_body, params=params, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            # Never connected: nothing reached the server, so even a submit may be sent again.
-            raise _Retry(type(error).__name__, error=ServerError(
-                f"Cannot reach {self.endpoint.base_url}: {type(error).__name__}", request_id=request_id)) from None
+            async with self.slots:  # the deadline starts once a connection slot is ours
+                response, body, text = await asyncio.wait_for(exchange(), settings.request_deadline)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.LocalProtocolError, httpx.UnsupportedProtocol) \
+                as error:
+            # Never connected, or refused by our own HTTP layer before writing: nothing reached a server, so even
+            # a submit may be sent again (a local refusal would only fail again: no retry).
+            failure: APIError = ServerError(f"Cannot reach {self.endpoint.base_url}: {type(error).__name__}",
+                                            request_id=request_id)
+            if isinstance(error, httpx.LocalProtocolError | httpx.UnsupportedProtocol):
+                raise failure from None
+            raise Retry(type(error).__name__, error=failure) from None
         except httpx.PoolTimeout:
             # Every pooled connection was busy: the request never left this process (a submit may go again).
-            raise _Retry("PoolTimeout", error=ServerError(
+            raise Retry("PoolTimeout", error=ServerError(
                 f"{method} {path}: no free connection to {self.endpoint.base_url} in time (PoolTimeout)",
                 request_id=request_id)) from None
-        except httpx.TransportError as error:
+        except (httpx.TransportError, asyncio.TimeoutError, BadBody) as error:
+            what = (f"took longer than request_deadline ({settings.request_deadline:g} s)"
+                    if isinstance(error, asyncio.TimeoutError) else
+                    f"the answer was refused: {error} (settings.max_response_bytes)" if isinstance(error, BadBody)
+                    else f"the connection failed before an answer ({type(error).__name__})")
             if not idempotent:
-                raise SubmitUncertainError(
-                    f"The submit was sent but the connection failed before an answer ({type(error).__name__}). "
-                    "It was NOT retried, to avoid paying twice; the job may exist — check your RunComfy "
-                    "dashboard before submitting again.") from None
-            raise _Retry(type(error).__name__, error=ServerError(
-                f"{method} {path} failed: {type(error).__name__}", request_id=request_id)) from None
+                if doubt.value:
+                    raise self._uncertain(what, doubt) from None
+                raise ServerError(f"Could not send the submit to {self.endpoint.base_url}: {what}; nothing was "
+                                  "sent, no job exists.") from None
+            failure = ServerError(f"{method} {path}: {what}", request_id=request_id)
+            if isinstance(error, BadBody):
+                raise failure from None  # the same server would send it again
+            raise Retry(type(error).__name__, error=failure) from None
 
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        try:
-            body = response.json() if response.content else {}
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        status = response.status_code
+        if 300 <= status < 400:
+            where = scrub(response.headers.get("Location", "") or "(no Location)", token())[:200]
+            if not idempotent:
+                raise self._uncertain(f"it was answered with a redirect (HTTP {status} to {where}); redirects "
+                                      "are not followed", doubt)
+            raise ServerError(f"{method} {path}: the API answered with a redirect (HTTP {status} to {where}); "
+                              "the API does not redirect, so it is not followed (the token stays with "
+                              f"{self.endpoint.base_url})", request_id=request_id, status_code=status)
+        malformed = body is MALFORMED
+        if malformed:
             body = None
             if response.is_success:
-                malformed = ServerError(f"{method} {path}: the API answered {response.status_code} with malformed JSON",
-                                        request_id=request_id, status_code=response.status_code)
                 if not idempotent:
-                    raise SubmitUncertainError(
-                        "The submit was answered with malformed JSON; it was NOT retried (the job may exist). "
-                        "Check your RunComfy dashboard before submitting again.") from None
-                raise _Retry("malformed", error=malformed) from None
+                    raise self._uncertain(f"its answer (HTTP {status}) is not JSON", doubt) from None
+                raise Retry("malformed", error=ServerError(f"{method} {path}: the API answered {status} with "
+                                                           "malformed JSON", request_id=request_id, status_code=status))
 
         error_code = body.get("error_code") if isinstance(body, dict) else None
         if response.is_success and not error_code:
             return body
-        failure = self._error(method, path, response.status_code, body, request_id)
-        retryable = response.status_code in RETRY_STATUSES or (
+        failure = api_error(method, path, status, body if not malformed else text[:300], request_id)
+        if not idempotent:
+            if status == 429:  # an explicit refusal: no job; may be sent again
+                doubt.value = False
+                raise Retry("429", retry_after=retry_after, error=failure)
+            # Proof of rejection: the API's own JSON error object with a 4xx (or a 2xx error_code below 500000).
+            # Anything else — a gateway's 502/504 page, a 5xx, a 4xx that is not the API's JSON — leaves the
+            # job possibly created.
+            own_error = isinstance(body, dict) and not malformed and (
+                400 <= status < 500 or (response.is_success and isinstance(error_code, int) and error_code < 500000))
+            if own_error:
+                raise failure
+            raise self._uncertain(f"the answer does not prove it was refused ({failure})", doubt)
+        retryable = status in RETRY_STATUSES or (
             response.is_success and isinstance(error_code, int) and error_code >= 500000)
-        if retryable and (idempotent or response.status_code == 429):
-            raise _Retry(str(response.status_code if not response.is_success else "error200"),
-                         retry_after=retry_after, error=failure)
+        if retryable:
+            raise Retry(str(status if not response.is_success else "error200"), retry_after=retry_after,
+                        error=failure)
         raise failure
-
-    def _error(self, method: str, path: str, status: int, body: Any, request_id: str | None) -> APIError:
-        code = body.get("error_code") if isinstance(body, dict) else None
-        text = _scrub(error_text(body, with_code=False), self.endpoint.token.reveal())
-        where = f"{method} {path} → HTTP {status}" + (f", error_code {code}" if code else "")
-        kwargs = {"status_code": status, "error_code": code if isinstance(code, int) else None,
-                  "request_id": request_id, "body": body}
-        if code == 400004 or status == 401:
-            return AuthError(f"Authentication failed ({where}): {text}. Check RUNCOMFY_API_TOKEN.", **kwargs)
-        if code == 403001 or status == 403:
-            return AuthError(f"Forbidden ({where}): {text}", **kwargs)
-        if code == 400002 or status == 402:
-            return InsufficientBalanceError(f"Insufficient balance ({where}): {text}", **kwargs)
-        if code in (400001, 404001) or status == 404:
-            return NotFoundError(f"Not found ({where}): {text}", **kwargs)
-        if code == 422001 or status == 422:
-            return ServerValidationError(f"The API refused the inputs ({where}): {text}", **kwargs)
-        if status == 429:
-            return RateLimitedError(f"Rate limited ({where}): {text}", **kwargs)
-        if status >= 500 or (isinstance(code, int) and code >= 500000):
-            return ServerError(f"Server error ({where}): {text}", **kwargs)
-        return APIError(f"API error ({where}): {text}", **kwargs)
 
 
 _plain: Transport | None = None
@@ -347,45 +367,3 @@ def _model_path(model_id: str) -> str:
 
 def _request_path(request_id: str, action: str) -> str:
     return f"/v1/requests/{quote(request_id, safe='')}/{action}"
-
-
-def error_text(value: Any, *, with_code: bool = True) -> str:
-    """An API error made readable; "" when there is none.
-
-    Takes an error body (`error_message`/`message`/`error` and a `detail` string or list of {loc, msg}), a job's
-    `error` field (a string, an object, or a list of {errorCode, error, debugInfo}), or anything else (clipped).
-    `with_code=False` leaves out the error code (an HTTP error names it already).
-    """
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "\n".join(error_text(item, with_code=with_code) for item in value)
-    if not isinstance(value, dict):
-        return brief(value, 300)
-    text = str(value.get("error_message") or value.get("message") or value.get("error") or "")
-    detail = value.get("detail")
-    if isinstance(detail, list):
-        parts = []
-        for item in detail:
-            if isinstance(item, dict):
-                raw_loc = item.get("loc")
-                loc = ".".join(str(x) for x in raw_loc if x != "body") if isinstance(raw_loc, list) else ""
-                parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg", item)))
-            else:
-                parts.append(str(item))
-        text = (text + "; " if text else "") + "; ".join(parts)
-    elif detail:
-        text = (text + "; " if text else "") + str(detail)
-    code = (value.get("errorCode") or value.get("error_code") or value.get("code")) if with_code else None
-    line = f"[{code}] {text}" if code else text
-    debug = value.get("debugInfo")
-    if debug:
-        line += f"\n    {debug}"
-    return line or brief(value, 300)
-
-
-def _scrub(text: str, token: str) -> str:
-    """The API must not echo the token back into an exception message; make sure."""
-    return text.replace(token, "***") if token else text

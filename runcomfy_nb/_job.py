@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import sys
 import threading
 import time
@@ -70,6 +71,9 @@ class Job:
         self.error: str | None = None
         self.cancel_note = ""
         self.warnings: list[str] = []
+        self.save_state = ""  # auto-save: "" (off), "saving", "saved", or "save failed: …"
+        self._journal_pending: dict[str, Any] = {}  # fields the journal could not take yet (retried until it does)
+        self._journal_retry: concurrent.futures.Future[None] | None = None
         self.created_at = time.time()
         self.submitted_at: float | None = None
         self.started_at: float | None = None
@@ -153,9 +157,10 @@ class Job:
 
     def __repr__(self) -> str:
         view = _hooks.get_text_view()
-        if view is not None:
+        if view is not None:  # the status line says the save state too ("saving…", "save failed: …")
             return f"<Job {view.status_line(self)}>"
-        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}>"
+        saving = f" ({self.save_state})" if self.save_state and self.save_state != "saved" else ""
+        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{saving}>"
 
     def _ipython_display_(self) -> None:
         """In a notebook: the live JobView plus a static copy (attached by the presentation layer). Where only
@@ -189,6 +194,7 @@ class Job:
         Front-end messages (a cancel click) are not handled while a cell blocks here: `await job` keeps them
         flowing. Interrupting follows the interrupt policy (cancel if queued, else detach).
         """
+        check_timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         view = _hooks.get_text_view()
         line = view.progress_line() if view is not None and not self.done() else None  # on a terminal
@@ -222,6 +228,7 @@ class Job:
         """`await job` with an optional deadline; keeps the kernel's loop free (a cancel click still arrives)."""
         # Not asyncio.wrap_future: its copy of a failed job's exception would be logged as "never retrieved"
         # when a wait ends early, and cancelling it would cancel `_done` itself. A plain wake-up instead.
+        check_timeout(timeout)
         loop = asyncio.get_running_loop()
         woken = loop.create_future()
 
@@ -289,6 +296,7 @@ class Job:
 
     def cancel(self, timeout: float | None = 30) -> bool:
         """Cancel while queued: True if cancelled; False if the API says not_cancellable or it already ended."""
+        check_timeout(timeout)
         return run_coro(self.cancel_async()).result(timeout)
 
     async def cancel_async(self) -> bool:
@@ -344,11 +352,33 @@ class Job:
                 log.exception("runcomfy_nb: a job listener failed")
 
     def _record(self, **fields: Any) -> None:
-        """Write to the journal; a failing journal (a full disk) is logged, never allowed to stop the job."""
+        """Write to the journal. When it cannot (a full disk) the job goes on: the fields are kept in memory, said
+        loudly once (warnings, log), and retried in the background until they land — a request_id that is not on
+        record could not be re-attached."""
+        fields = {**self._journal_pending, **fields}
         try:
             self.journal.update(self.local_id, **fields)
         except Exception as error:
-            log.warning("runcomfy_nb: journal update failed for %s: %s", self.request_id or self.local_id, error)
+            if not self._journal_pending:  # said once, loudly
+                message = (f"the journal ({self.journal.path}) cannot record this job ({error}); request_id "
+                           f"{self.request_id or '(not yet known)'} is kept in memory and the write is retried "
+                           "until it lands — do not restart the kernel before it does")
+                self.warnings.append(message)
+                log.error("runcomfy_nb: %s", message)
+            self._journal_pending = fields
+            if self._journal_retry is None or self._journal_retry.done():
+                self._journal_retry = spawn(self._retry_record(), owner=self.transport)
+            return
+        if self._journal_pending:
+            self._journal_pending = {}
+            log.warning("runcomfy_nb: the journal recorded job %s after all", self.request_id or self.local_id)
+
+    async def _retry_record(self) -> None:
+        delay = 0.5
+        while self._journal_pending:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            self._record()
 
     def _poke(self) -> None:
         if self._wake is not None:
@@ -366,7 +396,8 @@ class Job:
         if self._done.done():
             return
         now = time.time()
-        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": finished_at or now}
+        finished_at = finished_at or self.finished_at or now  # shown completed before its auto-save: that moment
+        changes: dict[str, Any] = {"status": status, "queue_position": None, "finished_at": finished_at}
         if outputs is not None:
             changes["outputs"] = outputs
         if error is not None:
@@ -398,3 +429,11 @@ class Job:
                 "again.", request_id=self.request_id))
         if not self._accepted.done():
             self._accepted.set_exception(RunComfyError(f"The submit was abandoned: {reason}"))
+
+
+def check_timeout(timeout: float | None) -> None:
+    """A timeout is None (no limit) or a finite number of seconds: NaN would never expire, inf never either."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout):
+        raise ValueError(f"timeout: must be a finite number of seconds or None; got {timeout!r}")

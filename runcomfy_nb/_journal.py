@@ -20,6 +20,8 @@ from typing import Any
 
 import platformdirs
 
+from .errors import RunComfyError
+
 INLINE_LIMIT = 64 * 1024  # larger data: URIs are recorded by digest, not inline (see docs/decisions.md)
 
 _SCHEMA = """
@@ -39,14 +41,20 @@ CREATE TABLE IF NOT EXISTS jobs (
     submitted_at REAL,
     started_at REAL,
     finished_at REAL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    raw_result TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);
 CREATE INDEX IF NOT EXISTS jobs_model ON jobs(model_id, base_url);
 """
 _COLUMNS = ("local_id", "request_id", "model_id", "base_url", "simulator", "inputs", "status", "queue_position",
-            "outputs", "error", "saved", "created_at", "submitted_at", "started_at", "finished_at", "updated_at")
+            "outputs", "error", "saved", "created_at", "submitted_at", "started_at", "finished_at", "updated_at",
+            "raw_result")
 _JSON_COLUMNS = ("inputs", "outputs", "saved")
+
+
+class JournalError(RunComfyError):
+    """The journal cannot record a job (a full disk, a read-only folder)."""
 
 
 def default_path() -> Path:
@@ -91,6 +99,9 @@ class Journal:
                 conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+                if "raw_result" not in columns:  # a journal written by an earlier version
+                    conn.execute("ALTER TABLE jobs ADD COLUMN raw_result TEXT")
                 self._conn, self._pid = conn, os.getpid()
             with self._conn:
                 yield self._conn
@@ -104,8 +115,18 @@ class Journal:
 
     def record_submitting(self, local_id: str, model_id: str, base_url: str, simulator: bool,
                           inputs: dict[str, Any]) -> None:
-        """Put a job on record before its submit is sent (status "submitting")."""
+        """Put a job on record before its submit is sent (status "submitting"); JournalError when it cannot be
+        (then nothing is sent)."""
         now = time.time()
+        try:
+            self._insert(local_id, model_id, base_url, simulator, inputs, now)
+        except (sqlite3.Error, OSError) as error:
+            raise JournalError(f"The journal ({self.path}) cannot record a new job: {error}. Nothing was sent "
+                               "(a job that is not on record could be lost); free some space or set "
+                               "RUNCOMFY_NB_HOME to a writable folder.") from None
+
+    def _insert(self, local_id: str, model_id: str, base_url: str, simulator: bool, inputs: dict[str, Any],
+                now: float) -> None:
         with self._db() as db:
             db.execute("INSERT INTO jobs (local_id, model_id, base_url, simulator, inputs, status, created_at, "
                        "updated_at) VALUES (?, ?, ?, ?, ?, 'submitting', ?, ?)",
@@ -156,9 +177,19 @@ class Journal:
 
 
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:
+    """One row as a dict; a column that cannot be read (edited by hand, another version) becomes its empty value
+    and is named in `unreadable`, so one bad row never stops rc.jobs()."""
     item = dict(zip(_COLUMNS, row, strict=True))
     for key in _JSON_COLUMNS:
-        item[key] = json.loads(item[key]) if item[key] else ([] if key != "inputs" else {})
+        empty: Any = {} if key == "inputs" else []
+        try:
+            value = json.loads(item[key]) if item[key] else empty
+        except (TypeError, ValueError, RecursionError):
+            value = None
+        if not isinstance(value, type(empty)):
+            item.setdefault("unreadable", []).append(key)
+            value = empty
+        item[key] = value
     item["simulator"] = bool(item["simulator"])
     return item
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import html
 import io
 import mimetypes
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from ._urls import CONTROL_CHARS
+from .config import settings
 from .errors import OutputExpiredError, ServerError
 
 if TYPE_CHECKING:
@@ -83,22 +88,41 @@ def safe_file_name(url: str, index: int, request_id: str, mime: str) -> str:
     if ext not in _SAVE_EXT:
         guessed = (mimetypes.guess_extension(str(mime or "").split(";")[0].strip()) or "").lstrip(".").lower()
         ext = guessed if guessed in _SAVE_EXT else "bin"
-    prefix = _SAFE_NAME.sub("_", str(request_id))[:16].strip("._-") or "output"
+    request_id = str(request_id)
+    prefix = _SAFE_NAME.sub("_", request_id)[:16].strip("._-") or "output"
+    if prefix != request_id and request_id:
+        # Cut or changed: ids sharing 16 characters (they may have 128) must not share files.
+        prefix += "-" + hashlib.sha256(request_id.encode()).hexdigest()[:12]
     return f"{prefix}_{index}{'_' + stem if stem else ''}.{ext}"
 
 
-def parse_outputs(output: Any, request_id: str, transport: Transport | None = None) -> list[Output]:
-    """Every URL of a result's `output`, in order: singles first (image, video), then lists; other keys last."""
+def parse_outputs(output: Any, request_id: str, transport: Transport | None = None,
+                  skipped: list[str] | None = None) -> list[Output]:
+    """Every URL of a result's `output`, in order: singles first (image, video), then lists; other keys last.
+
+    Understood shapes: a dict of URL strings or lists of them, an object with a `url` (or `uri`) string, a bare
+    URL string, a list of any of these. Whatever else is found is described in `skipped` (if given)."""
+    bare = isinstance(output, dict) and isinstance(output.get("url") or output.get("uri"), str)
+    if bare or isinstance(output, str | list):
+        output = {"output": output}
     if not isinstance(output, dict):
+        if output is not None and skipped is not None:
+            skipped.append(f"output of type {type(output).__name__}")
         return []
     keys = [k for k in ("image", "video", "images", "videos") if k in output]
     keys += [k for k in output if k not in keys]
     urls: list[tuple[str, str]] = []
     for key in keys:
         value = output[key]
-        for url in value if isinstance(value, list) else [value]:
-            if isinstance(url, str) and url and (key, url) not in urls and url not in (u for _, u in urls):
-                urls.append((key, url))
+        for item in value if isinstance(value, list) else [value]:
+            url = item
+            if isinstance(item, dict):  # {"url": ..., "content_type": ...} and the like
+                url = item.get("url") or item.get("uri")
+            if isinstance(url, str) and url.strip():
+                if url not in (u for _, u in urls):
+                    urls.append((str(key), url))
+            elif skipped is not None and item is not None:
+                skipped.append(f"{str(key)[:40]}: {type(item).__name__}")
     outputs = []
     for index, (key, url) in enumerate(urls):
         kind, mime = _kind_of(key, url)
@@ -164,21 +188,56 @@ class Output:
                                   request_id=self.request_id) from None
         if self.saved_path and self.saved_path.is_file():
             return self.saved_path.read_bytes()
-        from ._http import plain_transport
         from ._loop import run_sync
 
+        buffer = bytearray()
+
+        async def collect(data: bytes) -> None:
+            buffer.extend(data)
+
+        # Bounded: settings.max_read_bytes in memory (save() streams to disk instead), download_deadline.
+        run_sync(self._download(collect, settings.max_read_bytes))
+        return bytes(buffer)
+
+    async def _download(self, write: Any, limit: int) -> None:
+        """Stream the URL into `write`; the typed errors (expired, failed) naming this output and its job."""
+        from ._http import plain_transport
+
         try:
-            response = run_sync((self._transport or plain_transport()).download(self.url))
-        except ServerError as error:  # retries ran out: say which job's output it was
+            status = await (self._transport or plain_transport()).stream_output(self.url, write, limit=limit)
+        except ServerError as error:  # retries ran out, too large, too slow: say which job's output it was
             raise ServerError(str(error), request_id=self.request_id) from None
-        if response.status_code in (403, 404, 410):
+        if status in (403, 404, 410):
             raise OutputExpiredError(
-                f"The output {self.name} is no longer available (HTTP {response.status_code} from its URL): RunComfy "
+                f"The output {self.name} is no longer available (HTTP {status} from its URL): RunComfy "
                 "keeps results for a limited time. Turn on auto-save (rc.settings.autosave_dir) to keep a local "
                 "copy of every output as soon as a job completes.", request_id=self.request_id)
-        if not response.is_success:
-            raise ServerError(f"Downloading {self.name} failed: HTTP {response.status_code}", request_id=self.request_id)
-        return response.content
+        if not 200 <= status < 300:
+            raise ServerError(f"Downloading {self.name} failed: HTTP {status}", request_id=self.request_id)
+
+    async def download_to(self, path: Path) -> None:
+        """Stream the output into `path` (via `path.part`, renamed when complete): never whole in memory, at most
+        settings.max_download_bytes, within settings.download_deadline. Runs on the background loop."""
+        loop = asyncio.get_running_loop()
+        part = path.with_name(path.name + ".part")
+        handle = await loop.run_in_executor(None, part.open, "wb")
+        try:
+            async def write(data: bytes) -> None:
+                await loop.run_in_executor(None, handle.write, data)
+
+            if self.url.startswith("data:"):
+                await write(self.read())
+            elif self.saved_path and self.saved_path.is_file():
+                with self.saved_path.open("rb") as source:
+                    await loop.run_in_executor(None, shutil.copyfileobj, source, handle)
+            else:
+                await self._download(write, settings.max_download_bytes)
+            await loop.run_in_executor(None, handle.close)
+            await loop.run_in_executor(None, os.replace, part, path)
+        except BaseException:
+            handle.close()
+            part.unlink(missing_ok=True)
+            raise
 
     def save(self, folder: str | Path = "runcomfy_outputs", name: str | None = None) -> Path:
         """Write the file into `folder` (created if needed) under a safe name; returns the path."""
@@ -188,7 +247,9 @@ class Output:
         path = (target_dir / file_name).resolve()
         if path.parent != target_dir:  # belt and braces: the name is already sanitised
             raise ValueError(f"refusing to write outside {target_dir}: {file_name!r}")
-        path.write_bytes(self.read())
+        from ._loop import run_sync
+
+        run_sync(self.download_to(path))
         self.saved_path = path
         return path
 
@@ -196,6 +257,10 @@ class Output:
         """The image as a PIL.Image (needs Pillow)."""
         from PIL import Image
 
+        if self.saved_path and self.saved_path.is_file():
+            image = Image.open(self.saved_path)
+            image.load()
+            return image
         image = Image.open(io.BytesIO(self.read()))
         image.load()
         return image

@@ -70,6 +70,8 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     media = [output_html(output.to_dict()) if output.thumb or output.local else output.html(max_height="480px")
              for output in job.outputs]
     error = f"<pre style='color:#cf222e;white-space:pre-wrap'>{_esc(job.error)}</pre>" if job.error else ""
+    # what must not pass silently (auto-save failed, outputs not understood, journal not writable): shown too
+    error += "".join(f"<pre style='color:#9a6700;white-space:pre-wrap'>{_esc(w)}</pre>" for w in job.warnings)
     # queue_position counts the jobs ahead; worded like the live widget (0 → next in line, 2 → position 3)
     ahead = job.queue_position if status == "in_queue" else None
     position = "" if ahead is None else " · next in line" if ahead == 0 else f" · position {ahead + 1}"

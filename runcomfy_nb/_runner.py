@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from functools import partial
@@ -21,7 +22,7 @@ from ._loop import spawn
 from ._outputs import Output, parse_outputs
 from ._polling import DENSE, SPARSE, run_time_estimate
 from .config import settings
-from .errors import AuthError, NotFoundError, RunComfyError, SubmitUncertainError
+from .errors import AuthError, NotFoundError, SubmitUncertainError
 
 if TYPE_CHECKING:
     from ._job import Job
@@ -128,6 +129,8 @@ async def _poll(job: Job) -> bool:
                 return False
             log.warning("runcomfy_nb: status poll failed, will retry: %s", error)
             continue
+        if job._done.done():  # ended (e.g. cancelled) while this status request was in flight
+            return False
         status = normalise_status(info.get("status"))
         if status == "in_queue":
             position = info.get("queue_position")
@@ -171,11 +174,24 @@ async def _fetch_result(job: Job) -> None:
             continue
         status = normalise_status(body.get("status"))
         if status == "completed":
-            outputs = parse_outputs(body.get("output"), job.request_id, job.transport)
+            skipped: list[str] = []
+            outputs = parse_outputs(body.get("output"), job.request_id, job.transport, skipped)
             for output in outputs:  # copies kept before a restart (the journal) still count
                 output.saved_path = job._saved_before.get(output.url)
+            if skipped:  # nothing dropped silently: say what was not understood, keep the raw result
+                message = (f"{len(skipped)} output item(s) not understood and not shown ({'; '.join(skipped[:5])}"
+                           f"); the raw result is kept in the journal (rc.jobs(), 'raw_result')")
+                job.warnings.append(message)
+                log.warning("runcomfy_nb: %s (request_id=%s)", message, job.request_id)
+                job._record(raw_result=_raw(body.get("output")))
+            # Completed (and its cost known) at once; auto-save runs after, with its own deadline. wait()
+            # returns once the copies are on disk or the save gave up (save_state says which).
+            job.cost = costs.parse_cost(body.get("cost"))
+            finished_at = time.time()
+            job._set(status="completed", outputs=outputs, queue_position=None, finished_at=finished_at,
+                     started_at=job.started_at or job.submitted_at or finished_at)
+            _record_cost(job)
             await _autosave(job, outputs)
-            _record_cost(job, body.get("cost"))
             job._finish("completed", outputs=outputs)
             job.run_times.learn(job.model_id, run_time_estimate(job.started_at, job._last_running_seen,
                                                                 job._end_seen))
@@ -190,8 +206,7 @@ async def _fetch_result(job: Job) -> None:
         delay = min(SPARSE, delay * 1.5)
 
 
-def _record_cost(job: Job, cost: Any) -> None:
-    job.cost = costs.parse_cost(cost)
+def _record_cost(job: Job) -> None:
     try:
         costs.record(job)
     except Exception as error:  # the ledger must never lose the result
@@ -199,36 +214,53 @@ def _record_cost(job: Job, cost: Any) -> None:
 
 
 async def _autosave(job: Job, outputs: list[Output]) -> None:
-    """Keep a local copy of every output (settings.autosave_dir) before the job is reported completed, so
-    that `read()` still works once the URLs expire. Downloads run on this loop, concurrently and without a
-    thread per job; only the file writes go to the loop's default executor."""
-    folder = settings.autosave_dir
-    if not folder:
+    """Keep a local copy of every output (settings.autosave_dir) once the job completed, so that `read()` still
+    works when the URLs expire. The job is already "completed" when this runs (a slow output host holds no job
+    hostage); it is bounded by settings.autosave_deadline and ends in `job.save_state` "saved" or
+    "save failed: …" (also in `job.warnings` and the log). Downloads stream to disk on this loop."""
+    folder = saving.autosave_folder(settings.autosave_dir)
+    if folder is None:
         return
-    target = Path(folder).expanduser().resolve()
+    target = folder.expanduser().resolve()
+    failures: list[str] = []
 
     async def save(output: Output) -> None:
         if output.saved_path is not None and output.saved_path.exists():
             return  # kept already (a re-attached job)
         try:
-            if output.url.startswith("data:"):
-                data = output.read()
-            else:
-                response = await job.transport.download(output.url)
-                if not response.is_success:
-                    raise RunComfyError(f"HTTP {response.status_code} from its URL")
-                data = response.content
-            # named (naming.py), inputs inside or beside it (params.py), thumbnail for the static copy: off the loop
+            # streamed to a hidden file, then named (naming.py), given its inputs (params.py) and a thumbnail or
+            # poster (thumbnails.py) for the static copy, the widget state and the journal: in a worker thread
+            download = target / f".{output.name}.download"
+            await asyncio.get_running_loop().run_in_executor(None, lambda: target.mkdir(parents=True, exist_ok=True))
+            await output.download_to(download)
             saved = await asyncio.get_running_loop().run_in_executor(None, partial(
-                saving.save_output, data, target, model_id=job.model_id, inputs=job.inputs,
+                saving.save_output, download, target, model_id=job.model_id, inputs=job.inputs,
                 request_id=job.request_id or "", index=outputs.index(output),
                 ext=PurePosixPath(output.name).suffix.lstrip(".") or "bin", mime=output.mime))
             lasting = saved.to_dict(relative_to=Path.cwd())  # the kernel's folder is the notebook's
             output.saved_path, output.local = saved.path, lasting["local"]
             output.thumb, output.duration = lasting.get("thumb"), lasting.get("duration")
         except Exception as error:
-            message = f"auto-save of {output.name} failed: {error}"
-            job.warnings.append(message)
-            log.warning("runcomfy_nb: %s (request_id=%s)", message, job.request_id)
+            failures.append(f"{output.name}: {error}")
 
-    await asyncio.gather(*(save(output) for output in outputs))
+    job._set(save_state="saving")
+    try:
+        await asyncio.wait_for(asyncio.gather(*(save(output) for output in outputs)), settings.autosave_deadline)
+    except asyncio.TimeoutError:
+        failures.append(f"not finished within autosave_deadline ({settings.autosave_deadline:g} s)")
+    # The journal learns the saved copies (the outputs are the same objects, so _set would see no change).
+    job._record(outputs=[o.to_dict() for o in outputs], saved=[str(o.saved_path) for o in outputs if o.saved_path])
+    job._set(save_state="save failed: " + "; ".join(failures) if failures else "saved")
+    if failures:
+        message = f"auto-save failed — {'; '.join(failures)}"
+        job.warnings.append(message)
+        log.warning("runcomfy_nb: %s (request_id=%s)", message, job.request_id)
+
+
+def _raw(value: Any, limit: int = 65536) -> str:
+    """A result as JSON text for the journal, cut to `limit` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (ValueError, RecursionError):
+        text = repr(type(value))
+    return text[:limit]

@@ -90,7 +90,12 @@ class ServerError(APIError):
 
 
 class SubmitUncertainError(ServerError):
-    """The submit may have reached the server but no answer came back; it is not retried (double billing)."""
+    """The submit may have reached the server but nothing proves it was refused; it is not retried (double
+    billing). `window` is (first byte may have been sent, gave up), as epoch seconds, to find it on the dashboard."""
+
+    def __init__(self, message: str, *, window: tuple[float, float] | None = None, **kwargs: Any) -> None:
+        self.window = window
+        super().__init__(message, **kwargs)
 
 
 class JobFailedError(RunComfyError):

@@ -18,6 +18,7 @@ from ._catalog import display_name as display_name
 from ._catalog import shipped_entry as shipped_entry
 from ._catalog import shipped_models as shipped_models
 from ._catalog import shipped_schema as shipped_schema
+from ._json_safe import json_problem
 from ._suggest import ALL_CHOICES_UP_TO as ALL_CHOICES_UP_TO
 from ._suggest import enum_rule
 from ._suggest import resolve_key as resolve_key
@@ -209,46 +210,6 @@ def _not_an_object(inputs: Any) -> InputValidationError:
                                 field=None, rule="type", value=inputs)
 
 
-MAX_JSON_DEPTH = 64
-
-
-def _json_problem(value: Any) -> str | None:
-    """Why `value` cannot be sent as JSON exactly as validated (None when it can).
-
-    httpx encodes with allow_nan=False and UTF-8: NaN/Infinity and lone surrogates would fail at send time;
-    non-string keys would be silently turned into strings; sets, bytes, numpy scalars… are not JSON at all;
-    circular or absurdly deep structures cannot be encoded. Iterative: no recursion on hostile nesting.
-    """
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            return f"is nested more than {MAX_JSON_DEPTH} levels deep (or refers to itself)"
-        if item is None or isinstance(item, bool | int):
-            continue
-        if isinstance(item, float):
-            if not math.isfinite(item):
-                return f"{item!r} is not a JSON number"
-        elif isinstance(item, str):
-            if _SURROGATE.search(item):
-                return "holds a lone surrogate character, which cannot be encoded as UTF-8"
-        elif isinstance(item, list | tuple):
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, dict):
-            for key, v in item.items():
-                if not isinstance(key, str):
-                    return f"has a non-string key {brief(key, 40)} (JSON object keys are strings)"
-                if _SURROGATE.search(key):
-                    return "has a key with a lone surrogate character"
-                stack.append((v, depth + 1))
-        else:
-            return f"a {type(item).__module__}.{type(item).__qualname__} is not a JSON value"
-    return None
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _describe(error: jsonschema.ValidationError, props: dict[str, Any]) -> InputValidationError:
     path = [str(p) for p in error.absolute_path]
     rule = str(error.validator)
@@ -315,7 +276,7 @@ def check_inputs(raw: dict[str, Any], inputs: dict[str, Any], *, allow_unknown: 
                 f"{brief(key, 40)}: type — input names must be strings; got a {type(key).__name__}",
                 field=str(key), rule="type", value=key))
             continue
-        problem = _json_problem(value)
+        problem = json_problem(value)
         if problem:
             by_field[key] = InputValidationError(f"{key}: json — {problem}; got {brief(value)}",
                                                  field=key, rule="json", value=value)

@@ -80,6 +80,9 @@ def status_line(job: Any, now: float | None = None) -> str:
     outputs = list(getattr(job, "outputs", None) or [])
     if outputs:
         parts.append(_count(outputs))
+    save_state = str(getattr(job, "save_state", "") or "")
+    if save_state and save_state != "saved":  # "saving", "save failed: …" (the auto-save after completion)
+        parts.append(clean(save_state, _ERROR_CHARS))
     error = getattr(job, "error", "") or ""
     if error and status in ("failed", "cancelled"):
         parts.append(clean(error, _ERROR_CHARS))

@@ -124,19 +124,20 @@ def test_retry_after_parsing() -> None:
     assert RetryPolicy(max_retry_after=5).delay(0, 3600) == 5
 
 
-@pytest.mark.parametrize("kind, error", [("503", rc.ServerError), ("500", rc.ServerError),
-                                         ("drop", rc.SubmitUncertainError), ("malformed", rc.SubmitUncertainError)])
-def test_a_submit_that_may_have_reached_the_server_is_never_resent(client: Any, sim: Any, kind: str,
-                                                                   error: type) -> None:
+# A 5xx (even with a JSON body) does not prove the job was refused: only a 4xx with the API's own JSON error or a
+# 429 does (docs/decisions.md). So every one of these is "uncertain", none is resent.
+@pytest.mark.parametrize("kind", ["503", "500", "drop", "malformed"])
+def test_a_submit_that_may_have_reached_the_server_is_never_resent(client: Any, sim: Any, kind: str) -> None:
     sim.configure(fail_next={"submit": 1}, fail_next_kind=kind)
-    with pytest.raises(error) as caught:
+    with pytest.raises(rc.SubmitUncertainError) as caught:
         client.submit("wan-ai/wan-2-5/text-to-image", prompt="once only", aspect_ratio="1024:1024 (1:1)")
     assert sim.counters()["submits_received"] == 1
-    if kind in ("drop", "malformed"):
-        assert "NOT retried" in str(caught.value)
+    assert "NOT sent again" in str(caught.value) and "UTC" in str(caught.value)  # the time window
+    started, ended = caught.value.window
+    assert started <= ended
     (row,) = rc.jobs()
-    assert row["request_id"] is None  # the attempt is on record, flagged if a job may exist
-    assert row["status"] == ("uncertain" if error is rc.SubmitUncertainError else "rejected")
+    assert row["request_id"] is None  # the attempt is on record, flagged: a job may exist
+    assert row["status"] == "uncertain"
 
 
 def test_a_submit_refused_with_429_is_sent_again_once_accepted(client: Any, sim: Any) -> None:

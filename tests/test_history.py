@@ -22,11 +22,13 @@ KONTEXT = "blackforestlabs/flux-1-kontext/pro/edit"
 
 
 @pytest.fixture
-def saving_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def saving_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sim: Any) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(settings, "autosave_dir", str(tmp_path / "runcomfy_outputs"))
     monkeypatch.setattr(settings, "save_dir", str(tmp_path / "saved"))
-    monkeypatch.setenv("RUNCOMFY_API_TOKEN", TEST_TOKEN)  # "Run again" uses the row's endpoint's default client
+    # "Run again" uses the default client of the row's endpoint: configured as the environment would
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("RUNCOMFY_API_BASE", sim.base_url)
     return tmp_path
 
 

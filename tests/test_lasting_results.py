@@ -67,3 +67,37 @@ def test_without_a_local_copy_the_static_copy_shows_the_url(client: Any, monkeyp
     (output,) = job.wait(timeout=60)
     assert output.thumb is None and output.local is None and "thumb" not in output.to_dict()
     assert f'src="{output.url}"' in job_html(job)
+
+
+def test_a_notebook_keeps_results_beside_it_by_default_and_a_script_does_not(sim: Any, isolated_home: Path,
+                                                                              tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from kernel_helpers import runcomfy_kernel
+
+    kernel = runcomfy_kernel(sim.base_url, isolated_home)  # its working directory: tmp_path (the notebook's)
+    try:
+        kernel.run(f"job = %runcomfy {WAN} prompt='kept by default' aspect_ratio='1024:1024 (1:1)' --wait", timeout=60)
+        report = kernel.json("{'state': job.save_state, 'local': job.outputs[0].local, "
+                             "'thumb': bool(job.outputs[0].thumb), 'dir': str(rc.settings.autosave_dir)}")
+        kernel.run("%config RunComfyMagics.autosave_dir = 'off'")
+        kernel.run(f"off = %runcomfy {WAN} prompt='not kept' aspect_ratio='1024:1024 (1:1)' --wait", timeout=60)
+        off = kernel.json("[off.save_state, off.outputs[0].local]")
+    finally:
+        kernel.stop()
+    assert report["state"] == "saved" and report["thumb"] and report["dir"] == "None"
+    assert report["local"].startswith("runcomfy_outputs/wan-2-5-text-to-image_kept-by-default_")
+    assert (tmp_path / report["local"]).is_file()
+    assert off == ["", None] and len(list((tmp_path / "runcomfy_outputs").iterdir())) == 1
+
+    script = tmp_path / "script"
+    script.mkdir()
+    code = (f"import runcomfy_nb as rc; c = rc.Client(token='rc-test-token-7f3a9c', base_url={sim.base_url!r}); "
+            f"j = c.submit({WAN!r}, prompt='a script', aspect_ratio='1024:1024 (1:1)'); j.wait(timeout=60); "
+            "print(repr(j.save_state), j.outputs[0].local)")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=script, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "RUNCOMFY_NB_HOME": str(isolated_home)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["''", "None"] and list(script.iterdir()) == []  # a script writes nothing uninvited
