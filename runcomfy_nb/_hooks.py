@@ -86,6 +86,38 @@ def text_only() -> bool:
     return view.text_only() if view is not None else True
 
 
+def status_line(job: Any) -> str:
+    """A job's one-line status (the text view's, else a plain one)."""
+    view = get_text_view()
+    if view is not None:
+        return view.status_line(job)
+    saving = f" ({job.save_state})" if job.save_state and job.save_state != "saved" else ""
+    return f"{job.model_id} {job.request_id or job.local_id[:8]} {job.status}{saving}"
+
+
+def display_job(job: Any) -> None:
+    """Show a job: its live view (notebooks), else its status line once (terminal IPython, scripts)."""
+    presenter = get_presenter()
+    if presenter is None or text_only():
+        print(status_line(job))
+    else:
+        presenter.display_job(job)
+
+
+class _Silent:
+    def update(self, text: str) -> None:
+        """Nothing: not a terminal, or the job already ended."""
+
+    def finish(self, text: str | None = None) -> None:
+        """Nothing."""
+
+
+def progress_line(job: Any) -> ProgressLike:
+    """What `wait()` rewrites while it blocks: the text view's progress line (silent off a terminal)."""
+    view = get_text_view()
+    return view.progress_line() if view is not None and not job.done() else _Silent()
+
+
 def current_shell() -> Any:
     """The IPython shell running this code (a notebook's kernel), or None in a plain Python process."""
     return shell() if shell is not None else None

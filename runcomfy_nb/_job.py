@@ -156,21 +156,12 @@ class Job:
         return self._done.done()
 
     def __repr__(self) -> str:
-        view = _hooks.get_text_view()
-        if view is not None:  # the status line says the save state too ("saving…", "save failed: …")
-            return f"<Job {view.status_line(self)}>"
-        saving = f" ({self.save_state})" if self.save_state and self.save_state != "saved" else ""
-        return f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{saving}>"
+        return f"<Job {_hooks.status_line(self)}>"  # with the save state ("saving", "save failed: …")
 
     def _ipython_display_(self) -> None:
         """In a notebook: the live JobView plus a static copy (attached by the presentation layer). Where only
         text is shown (terminal IPython): the status line, once, and no display handle that would print later."""
-        presenter = _hooks.get_presenter()
-        if presenter is None or _hooks.text_only():
-            view = _hooks.get_text_view()
-            print(view.status_line(self) if view is not None else repr(self))
-        else:
-            presenter.display_job(self)
+        _hooks.display_job(self)
 
     def _repr_html_(self) -> str | None:
         presenter = _hooks.get_presenter()
@@ -196,12 +187,10 @@ class Job:
         """
         check_timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
-        view = _hooks.get_text_view()
-        line = view.progress_line() if view is not None and not self.done() else None  # on a terminal
+        line = _hooks.progress_line(self)  # a status line rewritten in place, on a terminal only
         try:
             while True:
-                if line is not None and view is not None:
-                    line.update(view.status_line(self))
+                line.update(_hooks.status_line(self))
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise self._timeout(timeout)
@@ -217,8 +206,7 @@ class Job:
             self._interrupted()
             raise
         finally:  # the final status ends the line, also on an interrupt: the traceback starts on its own line
-            if line is not None and view is not None:
-                line.finish(view.status_line(self))
+            line.finish(_hooks.status_line(self))
         return self._final()
 
     def __await__(self) -> Generator[Any, None, list[Output]]:
