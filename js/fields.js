@@ -17,12 +17,14 @@ import { asText, formatBytes, hyper, isNum, safeUrl, setSafeUrl } from "./shared
  *   setLocalError: (message: string | null) => void,   // client-side problem that blocks Submit
  *   listen: (t: EventTarget, type: string, fn: EventListener) => void,
  *   isDisposed: () => boolean,
+ *   seedMode?: {get: () => string, set: (mode: string) => void}, // a seed's control after generate
  * }} FieldContext
  *
  * @typedef {{
  *   el: HTMLElement,          // the control (appended under the label)
  *   input: HTMLElement,       // the element the label points at
- *   set: (value: any) => void // show a value that came from Python (no write-back)
+ *   set: (value: any) => void, // show a value that came from Python (no write-back)
+ *   setMode?: (mode: string) => void // a seed control: show the mode Python has
  * }} Control
  */
 
@@ -30,6 +32,9 @@ import { asText, formatBytes, hyper, isNum, safeUrl, setSafeUrl } from "./shared
 export const FIELD_KINDS = Object.freeze(["text", "enum", "integer", "number", "seed", "boolean", "json", "media"]);
 
 export const SEED_MAX = 2147483647;
+
+/** ComfyUI's "control after generate": what happens to a seed after each submit (runcomfy_nb/seeds.py). */
+export const SEED_MODES = Object.freeze(["fixed", "increment", "randomize"]);
 
 /**
  * Slider step for a float range: a power of ten near (max − min) / 100, e.g. 0..1 → 0.01, 1..15 → 0.1.
@@ -154,7 +159,25 @@ const BUILDERS = Object.freeze({
       ctx.setLocalError(null);
       ctx.write(v);
     });
-    return { el: h("div", { class: "rcnb-row" }, box, dice), input: box, set: (v) => setNumberBox(box, v) };
+    const mode = /** @type {HTMLSelectElement} */ (
+      h("select", { class: "rcnb-input rcnb-seed-mode", title: "control after generate: what the seed does after each submit", "aria-label": "control after generate" },
+        ...SEED_MODES.map((m) => h("option", { value: m, text: m === "fixed" ? "fixed" : `${m} after run` })))
+    );
+    const setMode = (/** @type {string} */ m) => {
+      const want = SEED_MODES.includes(m) ? m : "fixed";
+      if (mode.value !== want) mode.value = want;
+    };
+    if (ctx.seedMode) {
+      const seedMode = ctx.seedMode;
+      setMode(seedMode.get());
+      ctx.listen(mode, "change", () => seedMode.set(mode.value));
+    }
+    return {
+      el: h("div", { class: "rcnb-row" }, box, dice, ctx.seedMode ? mode : null),
+      input: box,
+      set: (v) => setNumberBox(box, v),
+      setMode,
+    };
   },
 
   boolean(ctx) {

@@ -127,6 +127,14 @@ function render({ model, el }) {
           },
           listen: fieldBag.dom,
           isDisposed: () => disposed,
+          seedMode: {
+            get: () => asText((model.get("seed_modes") || {})[key]),
+            set: (mode) => {
+              if (disposed) return;
+              model.set("seed_modes", { ...(model.get("seed_modes") || {}), [key]: mode });
+              model.save_changes();
+            },
+          },
         },
         f,
         current[key],
@@ -254,6 +262,7 @@ function render({ model, el }) {
             resync();
             model.send({ type: "load", local_id: asText(e.run.local_id) });
           },
+          onRunAgain: () => model.send({ type: "run_again", local_id: asText(e.run.local_id) }),
         });
         entry = e;
       }
@@ -290,6 +299,10 @@ function render({ model, el }) {
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
   bag.model("change:earlier", renderEarlier);
+  bag.model("change:seed_modes", () => {
+    const modes = model.get("seed_modes") || {};
+    for (const [key, r] of rows) r.control.setMode?.(asText(modes[key]));
+  });
   for (const t of ["model_key", "display_name", "simulator"]) bag.model(`change:${t}`, renderHeader);
 
   renderHeader();

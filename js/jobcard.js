@@ -5,7 +5,9 @@ import {
   asList,
   asText,
   elapsedInfo,
+  formatCost,
   hyper,
+  isNum,
   queueText,
   safeUrl,
   setSafeUrl,
@@ -21,13 +23,15 @@ import {
  *   status?: string, queue_position?: number|null,
  *   submitted_at?: number|null, started_at?: number|null, finished_at?: number|null,
  *   outputs?: OutputSpec[], error?: string, cancellable?: boolean, cancel_note?: string,
- *   simulator?: boolean, notice?: string
+ *   simulator?: boolean, notice?: string,
+ *   cost?: number|null, seed?: number|null, reused?: boolean, reused_from?: string
  * }} JobState
  * @typedef {{
  *   title?: boolean,          // show display_name/model_key (JobView) or not (history rows)
  *   onCancel?: () => void,
  *   onSave?: () => void,      // adds a Save button
  *   onLoad?: () => void,      // adds a "Load inputs" button
+ *   onRunAgain?: () => void,  // adds "Run again" to a reused job (sends its inputs again, fresh)
  * }} CardOptions
  */
 
@@ -54,6 +58,8 @@ export function createJobCard(doc, opts = {}) {
   const badge = h("span", { class: "rcnb-badge rcnb-status" });
   const queue = h("span", { class: "rcnb-queue" });
   const elapsed = h("span", { class: "rcnb-elapsed" });
+  const seed = h("span", { class: "rcnb-seed", title: "the seed sent with this run" });
+  const cost = h("span", { class: "rcnb-cost", title: "what this run cost (USD)" });
   const header = h(
     "div",
     { class: "rcnb-header" },
@@ -64,6 +70,8 @@ export function createJobCard(doc, opts = {}) {
     badge,
     queue,
     elapsed,
+    seed,
+    cost,
   );
 
   // --- body
@@ -76,8 +84,10 @@ export function createJobCard(doc, opts = {}) {
   const cancelNote = h("span", { class: "rcnb-cancel-note" });
   const saveBtn = opts.onSave ? h("button", { class: "rcnb-btn rcnb-save", type: "button", text: "Save" }) : null;
   const loadBtn = opts.onLoad ? h("button", { class: "rcnb-btn rcnb-load", type: "button", text: "Load inputs", title: "copy this run's inputs into the form" }) : null;
+  const reusedNote = h("span", { class: "rcnb-reused", title: "an earlier run with the very same inputs: nothing was sent or paid" });
+  const againBtn = opts.onRunAgain ? h("button", { class: "rcnb-btn rcnb-run-again", type: "button", text: "Run again", title: "send these inputs again (paid again)" }) : null;
   const notice = h("span", { class: "rcnb-notice", role: "status" });
-  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, notice);
+  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, reusedNote, againBtn, notice);
 
   // --- lightbox (one per card; closed by click or Escape). While open it lives in its own .rcnb-root
   // under <body>, so no clipping or stacking context of the notebook's output area can cut it off.
@@ -106,6 +116,14 @@ export function createJobCard(doc, opts = {}) {
   });
   if (saveBtn) listen(saveBtn, "click", () => opts.onSave?.());
   if (loadBtn) listen(loadBtn, "click", () => opts.onLoad?.());
+  let againSent = false; // one click, one new run: the button stays off until the card shows another job
+  if (againBtn)
+    listen(againBtn, "click", () => {
+      if (againSent || !state.reused) return;
+      againSent = true;
+      renderButtons();
+      opts.onRunAgain?.();
+    });
 
   const closeLightbox = () => {
     lightboxLayer.remove();
@@ -230,6 +248,12 @@ export function createJobCard(doc, opts = {}) {
       // A job that ended with nothing to save (cancelled, failed) shows no dead Save button.
       saveBtn.hidden = !saveable && TERMINAL_STATUSES.includes(/** @type {string} */ (s.status));
     }
+    reusedNote.textContent = s.reused ? `reused from ${asText(s.reused_from) || "earlier"}` : "";
+    reusedNote.hidden = !s.reused;
+    if (againBtn) {
+      againBtn.hidden = !s.reused;
+      againBtn.disabled = againSent;
+    }
     notice.textContent = asText(s.notice);
     notice.hidden = !notice.textContent;
   };
@@ -251,6 +275,7 @@ export function createJobCard(doc, opts = {}) {
      * @param {number} now
      */
     update(next, now) {
+      if (state.request_id !== next?.request_id || state.reused !== next?.reused) againSent = false;
       state = next || {};
       const s = state;
       const name = asText(s.display_name) || asText(s.model_key);
@@ -268,6 +293,10 @@ export function createJobCard(doc, opts = {}) {
       queue.textContent = q;
       queue.hidden = !q;
       if (q) queue.setAttribute("title", `${s.queue_position} job(s) ahead`);
+      seed.textContent = isNum(s.seed) ? `seed ${s.seed}` : "";
+      seed.hidden = !seed.textContent;
+      cost.textContent = isNum(s.cost) ? formatCost(/** @type {number} */ (s.cost)) : "";
+      cost.hidden = !cost.textContent;
       error.textContent = asText(s.error);
       error.hidden = !error.textContent;
       renderInputs();

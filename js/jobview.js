@@ -22,6 +22,10 @@ export const JOBVIEW_TRAITS = Object.freeze([
   "cancel_note",
   "simulator",
   "notice",
+  "cost",
+  "seed",
+  "reused",
+  "reused_from",
 ]);
 
 /**
@@ -36,6 +40,7 @@ function render({ model, el }) {
     title: true,
     onCancel: () => model.send({ type: "cancel" }),
     onSave: () => model.send({ type: "save" }),
+    onRunAgain: () => model.send({ type: "run_again" }),
   });
   const root = doc.createElement("div");
   root.className = "rcnb-root rcnb-jobview";

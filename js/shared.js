@@ -74,6 +74,9 @@ export function safeUrl(url) {
 /** @param {unknown} v */
 export const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 
+/** A cost in USD: cents for a total, a tenth of a cent for one run ($0.040). @param {number} usd */
+export const formatCost = (usd) => `$${usd.toFixed(usd >= 1 ? 2 : 3)}`;
+
 /**
  * Human elapsed time: "4.2 s", "1m 05s", "2h 03m".
  * @param {number} ms

@@ -8,6 +8,7 @@ import { TERMINAL_STATUSES, TICK_MS, asList, asText, elapsedInfo, hyper, listene
 
 export const SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets", "cell_inputs"]);
 const LONG = 60; // header text longer than this gets a middle ellipsis
+const CELL_MAX_PX = 360;
 
 /**
  * Text shortened in the middle: "a long prom… the end" (the start and the end both stay readable).
@@ -188,7 +189,8 @@ function render({ model, el }) {
         section.append(h("h4", { class: "rcnb-section-title" }, labels.flatMap(([axis, i]) => [h("span", { class: "rcnb-axis-name", text: `${asText(axis.label || axis.name)}: ` }), axisLabel(h, asText(axis.values[i]), asList(axis.parts)[i]), " "])));
       }
       const table = h("div", { class: "rcnb-grid", role: "grid" });
-      table.style.gridTemplateColumns = `${rowAxis ? "minmax(4em, max-content) " : ""}repeat(${cols}, minmax(0, 1fr))`;
+      // cells share the width, up to CELL_MAX_PX each: a 2-column grid does not blow thumbnails up to half a page
+      table.style.gridTemplateColumns = `${rowAxis ? "minmax(4em, max-content) " : ""}repeat(${cols}, minmax(0, ${CELL_MAX_PX}px))`;
       if (colAxis) {
         if (rowAxis) table.append(h("div", { class: "rcnb-corner", text: `${asText(rowAxis.label || rowAxis.name)} ↓ / ${asText(colAxis.label || colAxis.name)} →` }));
         asList(colAxis.values).forEach((v, i) => table.append(h("div", { class: "rcnb-col-head", role: "columnheader" }, axisLabel(h, asText(v), asList(colAxis.parts)[i]))));
@@ -248,6 +250,7 @@ function render({ model, el }) {
     panelCleanup = null;
     viewing = -1;
     panel.hidden = true;
+    panel.className = "rcnb-sweep-panel"; // no longer a viewer or a compare
     panel.replaceChildren();
   }
 

@@ -12,7 +12,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-import math
 import sys
 import threading
 import time
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _hooks
 from ._http import normalise_status
-from ._loop import run_coro, spawn
+from ._loop import check_timeout, run_coro, settle, spawn
 from ._outputs import Output, output_from_dict
 from .errors import JobCancelledError, JobFailedError, JobTimeoutError, RunComfyError, SubmitUncertainError
 
@@ -41,11 +40,6 @@ _JOURNALED = ("status", "queue_position", "error", "started_at", "finished_at", 
 Listener = Callable[["Job"], None]
 
 
-
-def _settle(future: asyncio.Future[None]) -> None:
-    """Resolve a wake-up future unless it is already done (it may have been cancelled)."""
-    if not future.done():
-        future.set_result(None)
 
 class Job:
     """A submitted (or re-attached) request. Made by `Client.submit`, `Client.start` or `rc.attach`.
@@ -222,7 +216,7 @@ class Job:
 
         def wake() -> None:
             with contextlib.suppress(RuntimeError):  # that loop may be closed by now
-                loop.call_soon_threadsafe(_settle, woken)
+                loop.call_soon_threadsafe(settle, woken)
 
         with self._waiters_lock:
             self._waiters.add(wake)
@@ -418,10 +412,3 @@ class Job:
         if not self._accepted.done():
             self._accepted.set_exception(RunComfyError(f"The submit was abandoned: {reason}"))
 
-
-def check_timeout(timeout: float | None) -> None:
-    """A timeout is None (no limit) or a finite number of seconds: NaN would never expire, inf never either."""
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout):
-        raise ValueError(f"timeout: must be a finite number of seconds or None; got {timeout!r}")

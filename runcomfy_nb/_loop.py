@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -102,3 +103,17 @@ def cancel_owned(owner: object | None, timeout: float = 10) -> int:
             task.cancel()
         return len(tasks)
     return run_coro(_cancel_owned(owner)).result(timeout)
+
+
+def settle(future: asyncio.Future[None]) -> None:
+    """Resolve a wake-up future unless it is already done (it may have been cancelled)."""
+    if not future.done():
+        future.set_result(None)
+
+
+def check_timeout(timeout: float | None) -> None:
+    """A timeout is None (no limit) or a finite number of seconds: NaN would never expire, inf never either."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout):
+        raise ValueError(f"timeout: must be a finite number of seconds or None; got {timeout!r}")

@@ -20,8 +20,11 @@ _COLOURS = {"completed": "#1a7f37", "failed": "#cf222e", "cancelled": "#6e7781",
 # The static copy sits in the output right after the live widget. While the widget renders (.rcnb-root), the
 # copy is hidden; when the widget cannot render (reopened without a kernel: "model not found"), the widget's
 # output is hidden and the copy shows. Lab drops <style> from untrusted outputs: then both show, nothing is lost.
-_STYLE = ("<style>.jp-OutputArea-child:has(.rcnb-root) + .jp-OutputArea-child:has(.rcnb-static){display:none}"
-          ".jp-OutputArea-child:has(+ .jp-OutputArea-child .rcnb-static):not(:has(.rcnb-root)){display:none}</style>")
+# `> .jp-OutputArea-output > .rcnb-static`: the copy itself, not an output that holds one deeper down (a form
+# shown in an Output widget under a sweep's grid holds its own copy, and was hidden with it).
+_STATIC = "> .jp-OutputArea-output > .rcnb-static"
+_STYLE = (f"<style>.jp-OutputArea-child:has(.rcnb-root) + .jp-OutputArea-child:has({_STATIC}){{display:none}}"
+          f".jp-OutputArea-child:has(+ .jp-OutputArea-child {_STATIC}):not(:has(.rcnb-root)){{display:none}}</style>")
 
 
 def _esc(value: Any) -> str:
@@ -75,13 +78,17 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     # queue_position counts the jobs ahead; worded like the live widget (0 → next in line, 2 → position 3)
     ahead = job.queue_position if status == "in_queue" else None
     position = "" if ahead is None else " · next in line" if ahead == 0 else f" · position {ahead + 1}"
+    cost = f" · ${job.cost:.3f}" if job.cost is not None else ""
+    if job.reused:  # an earlier identical job's result, nothing sent (runcomfy_nb.reuse)
+        finished = datetime.fromtimestamp(job.reused_from).strftime("%Y-%m-%d %H:%M") if job.reused_from else "earlier"
+        cost += f" · reused from {finished}"
     return (
         f"<div class='rcnb-job' style='border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:4px 0;"
         f"font-family:sans-serif;font-size:13px'>"
         f"<div><b>{_esc(display_name(job.model_id))}</b> <code>{_esc(job.request_id or '')}</code>{sim} "
         f"<span style='background:{colour};color:#fff;border-radius:10px;padding:1px 8px'>"
         f"{_esc(status.replace('_', ' '))}</span>"
-        f"<span style='color:#57606a'>{_esc(position)}{_esc(elapsed)} · {_esc(when)}</span></div>"
+        f"<span style='color:#57606a'>{_esc(position)}{_esc(elapsed)}{_esc(cost)} · {_esc(when)}</span></div>"
         f"<table style='margin:6px 0;border:none;border-collapse:collapse'>{rows}</table>{error}"
         f"<div style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(media)}</div></div>"
     )

@@ -116,24 +116,23 @@ def product_cells(order: Sequence[str], axes: dict[str, list[Any]],
 
 
 def differing(values: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(prefix, differing middle, suffix) of each text: the common start and end are split off (by words), so
-    a grid can show the part of a long prompt that differs between rows."""
+    """(prefix, differing middle, suffix) of each text: the common start and end are split off (by words and
+    punctuation, so "snow, oil painting" differs in "snow", not "snow,"), so a grid can show the part of a long
+    prompt that differs between rows."""
     if len(values) < 2:
         return [("", v, "") for v in values]
-    words = [v.split(" ") for v in values]
+    tokens = [_WORDS.findall(v) for v in values]
     start = 0
-    while all(len(w) > start for w in words) and len({w[start] for w in words}) == 1:
+    while all(len(t) > start for t in tokens) and len({t[start] for t in tokens}) == 1:
         start += 1
     end = 0
-    while all(len(w) - start > end for w in words) and len({w[len(w) - 1 - end] for w in words}) == 1:
+    while all(len(t) - start > end for t in tokens) and len({t[len(t) - 1 - end] for t in tokens}) == 1:
         end += 1
-    out = []
-    for w in words:
-        prefix = " ".join(w[:start])
-        middle = " ".join(w[start: len(w) - end])
-        suffix = " ".join(w[len(w) - end:]) if end else ""
-        out.append((prefix, middle, suffix))
-    return out
+    return [("".join(t[:start]).strip(), "".join(t[start: len(t) - end]).strip(),
+             "".join(t[len(t) - end:]).strip() if end else "") for t in tokens]
+
+
+_WORDS = re.compile(r"\w+|\s+|[^\w\s]")  # words, runs of spaces, single punctuation marks
 
 
 # A refused submit with one of these means the next ones would be refused too.

@@ -7,6 +7,7 @@ by the job's local id. The traits and messages are the contract with js/form.js 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import traitlets
@@ -21,7 +22,8 @@ from ._render import job_html, static_copy
 from .config import settings
 from .errors import InputValidationError, brief
 from .records import JobList
-from .widgets import STATIC, _on_loop, _Persisted, job_state
+from .seeds import MODES, SeedControl
+from .widgets import STATIC, _on_loop, _Persisted, job_state, run_fresh
 
 
 class ModelForm(_Persisted):
@@ -29,6 +31,10 @@ class ModelForm(_Persisted):
 
     Works offline from the shipped schemas: without a token or a running simulator it still renders and
     validates, and says at submit time how to get either.
+
+    Each seed field has a control after generate, like ComfyUI's: "fixed" (the default: the seed stays, and an
+    identical run is reused, not paid again), "increment" or "randomize" after each submit. `seed_modes` holds
+    them; `rc.form(model, seed=rc.seed_control("increment", 100))` sets one from Python.
     """
 
     _bundle_esm = STATIC / "form.js"
@@ -43,6 +49,7 @@ class ModelForm(_Persisted):
     errors = traitlets.Dict().tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     history: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    seed_modes = traitlets.Dict().tag(sync=True)  # seed field -> "fixed" | "increment" | "randomize"
     earlier: traitlets.List[Any] = traitlets.List().tag(sync=True)  # this model's journal rows (gallery items)
 
     def __init__(self, model_id: str, client: Client | None = None, **initial: Any) -> None:
@@ -64,8 +71,12 @@ class ModelForm(_Persisted):
         self._defaults = {f["key"]: copy.deepcopy(f["default"]) for f in fields if "default" in f}
         entry = schemas.shipped_entry(model_id)
         name = self._client.display_name(model_id) if self._client else (entry or {}).get("display_name", model_id)
+        modes = {f["key"]: "fixed" for f in fields if f.get("kind") == "seed"}
+        for key, value in list(initial.items()):
+            if isinstance(value, SeedControl) and key in modes:  # rc.seed_control(mode, value) for a seed field
+                modes[key], initial[key] = value.mode, value.value
         super().__init__(model_key=model_id, display_name=name, simulator=bool(self._client and self._client.simulator),
-                         fields=fields, values={**self._defaults, **initial})
+                         fields=fields, values={**self._defaults, **initial}, seed_modes=modes)
         self.jobs: list[Job] = []  # newest first; changed on the loop thread
         self._labels = {f["key"]: f["label"] for f in fields}
         self.observe(self._validate, names="values")
@@ -105,6 +116,15 @@ class ModelForm(_Persisted):
                 values[key] = value if isinstance(value, str) else None
         return values
 
+    @traitlets.validate("seed_modes")
+    def _known_modes(self, proposal: dict[str, Any]) -> dict[str, str]:
+        seed_keys = {f["key"] for f in self.fields if f.get("kind") == "seed"}
+        for key, mode in proposal["value"].items():
+            if key not in seed_keys or mode not in MODES:
+                raise traitlets.TraitError(f"seed_modes: {key!r} must be one of the model's seed fields "
+                                           f"{sorted(seed_keys)} with a mode in {list(MODES)}; got {mode!r}")
+        return dict(proposal["value"])
+
     def _clean_values(self) -> dict[str, Any]:
         return {k: v for k, v in self.values.items() if v is not None and v != ""}
 
@@ -138,9 +158,22 @@ class ModelForm(_Persisted):
         self._validate()
         if self.errors:
             return None
+        values = self._clean_values()
+        controls = {key: control for key, mode in self.seed_modes.items()
+                    if mode != "fixed" and (control := _control(mode, values.get(key))) is not None}
+        for key, control in controls.items():
+            values[key] = control.take()  # an empty seed gets a random one here: the seed sent is always known
+        return self._start_run(lambda: self.client.start(self.model_key, values), {k: c.value for k, c in controls.items()})
+
+    def run_again(self, which: str | Job) -> Job | None:
+        """Send a past run's inputs again, fresh (never reused); the new run goes on top of the history."""
+        job = which if isinstance(which, Job) else self.run(which)
+        return None if job is None else self._start_run(lambda: run_fresh(job), {})
+
+    def _start_run(self, start: Callable[[], Job], next_seeds: dict[str, int]) -> Job | None:
         _on_loop(lambda: setattr(self, "busy", True))
         try:
-            job = self.client.start(self.model_key, self._clean_values())
+            job: Job = start()
         except Exception as error:
             message = str(error)
             _on_loop(lambda: setattr(self, "errors", {**self.errors, "_form": message}))
@@ -151,6 +184,8 @@ class ModelForm(_Persisted):
         def add() -> None:
             self.jobs.insert(0, job)
             job.on_change(lambda _job: self._refresh_history())
+            if next_seeds:  # control after generate: the next seed shows in the form
+                self.values = {**self.values, **next_seeds}
             self._refresh_history()
 
         _on_loop(add)
@@ -185,10 +220,12 @@ class ModelForm(_Persisted):
             self.reset()
         elif isinstance(kind, str) and kind.startswith("earlier_"):
             self._earlier_action(kind.removeprefix("earlier_"), content)
-        elif kind in ("load", "cancel"):
+        elif kind in ("load", "cancel", "run_again"):
             job = self._named_run(content)
             if job is not None and kind == "load":
                 self.load(job)
+            elif job is not None and kind == "run_again":
+                self.run_again(job)
             elif job is not None:
                 job.cancel_in_background()
 
@@ -230,6 +267,14 @@ def earlier_runs(model_id: str, limit: int = 24) -> JobList:
         return JobList(default_journal().list(limit=limit, model_id=model_id))
     except Exception:  # a broken journal must not break the form
         return JobList()
+
+
+def _control(mode: str, value: Any) -> SeedControl | None:
+    """The seed control for a submit; None for a value it cannot step (sent as it is, like "fixed")."""
+    try:
+        return SeedControl(mode, value)
+    except ValueError:
+        return None
 
 
 def form(model_id: str, client: Client | None = None, **initial: Any) -> ModelForm:

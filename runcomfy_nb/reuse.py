@@ -134,6 +134,7 @@ def find_many(client: Client, model_id: str, prepared: list[dict[str, Any]]) -> 
                 break
             job.reused = True
             job.reused_from = row.get("finished_at")
+            job.inputs = dict(prepared[index])  # as sent now: the journal keeps big media by digest only
             job.cost = costs.cost_of(client, row["request_id"])
             found[index] = job
     return found

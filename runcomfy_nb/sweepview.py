@@ -31,9 +31,14 @@ from .sweeps import TERMINAL, Cell, Sweep, differing
 
 STATIC = Path(__file__).parent / "static"
 THUMB_PX = 160  # the static copy embeds thumbnails this big (result URLs expire within hours)
-# Same trick as the JobView's static copy: hidden while the live widget renders, shown when it cannot.
-_STYLE = ("<style>.jp-OutputArea-child:has(.rcnb-root) + .jp-OutputArea-child:has(.rcnb-static){display:none}"
-          ".jp-OutputArea-child:has(+ .jp-OutputArea-child .rcnb-static):not(:has(.rcnb-root)){display:none}</style>")
+# Same trick as the JobView's static copy (runcomfy_nb._render): hidden while the live widget renders, shown when
+# it cannot. A grid's copy comes two outputs after the grid, past the Output area for the forms its buttons open.
+_STATIC = "> .jp-OutputArea-output > .rcnb-static"
+_SWEEP_STATIC = "+ .jp-OutputArea-child + .jp-OutputArea-child > .jp-OutputArea-output > .rcnb-sweep-static"
+_STYLE = (f"<style>.jp-OutputArea-child:has(.rcnb-root) + .jp-OutputArea-child:has({_STATIC}){{display:none}}"
+          f".jp-OutputArea-child:has(+ .jp-OutputArea-child {_STATIC}):not(:has(.rcnb-root)){{display:none}}"
+          f".jp-OutputArea-child:has(.rcnb-sweep) + .jp-OutputArea-child + .jp-OutputArea-child:has({_STATIC})"
+          f"{{display:none}}.jp-OutputArea-child:has({_SWEEP_STATIC}):not(:has(.rcnb-root)){{display:none}}</style>")
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -369,6 +374,16 @@ def thumbnail(output: Any) -> str | None:
         return None
 
 
+def _differing_label(value: str, parts: tuple[str, str, str], limit: int = 80) -> str:
+    prefix, middle, suffix = parts
+    if len(value) <= limit:
+        return value
+    if len(middle) > limit:
+        keep = (limit - 1) // 2
+        middle = f"{middle[:keep]}…{middle[-keep:]}"
+    return f"{'…' if prefix else ''}{middle}{'…' if suffix else ''}"
+
+
 def sweep_html(sweep: Sweep, labels: dict[str, str] | None = None, *, thumbnails: bool = True) -> str:
     """The grid as static HTML: headers, statuses, costs and small embedded thumbnails."""
     labels = labels or {}
@@ -382,9 +397,13 @@ def sweep_html(sweep: Sweep, labels: dict[str, str] | None = None, *, thumbnails
             f"{esc(' × '.join(labels.get(n, n) for n, _ in axes))} · {counts['completed']}/{len(sweep.cells)} done"
             f"{'' if done == len(sweep.cells) else ' (still running when saved)'}{esc(cost)}"
             f"{' · simulator' if sweep.client.simulator else ''}</div>")
+    # a long prompt is labelled by the part that differs between its rows ("…deep winter snow…"), not cut at the end
+    shown = {name: {v: _differing_label(v, parts) for v, parts in zip(values, differing(values), strict=True)}
+             for name, values in axes if all(isinstance(v, str) for v in values)}
     cells = []
     for cell in sweep.cells:
-        label = ", ".join(f"{labels.get(k, k)}={_text(v, 80)}" for k, v in cell.values.items())
+        label = ", ".join(f"{labels.get(k, k)}={shown[k][v] if k in shown else _text(v, 80)}"
+                          for k, v in cell.values.items())
         first = cell.outputs[0] if cell.outputs else None
         media = _media_html(first.url, first.kind, label, thumbnail(first) if thumbnails and first else None) \
             if first else f"<div style='color:#57606a'>{esc('waiting (not sent)' if cell.status == 'waiting' else cell.status)}</div>"

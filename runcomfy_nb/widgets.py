@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import datetime as dt
 import functools
 import uuid
 import weakref
@@ -23,11 +24,12 @@ import traitlets
 from IPython.display import HTML, DisplayHandle, display
 
 from . import schemas
-from ._client import Client, client_of
+from ._client import Client, client_of, default_client
 from ._job import TERMINAL, Job
 from ._loop import get_loop, in_loop_thread, spawn
 from ._render import inputs_summary, job_html, static_copy
 from .config import settings
+from .seeds import seed_of
 from .shared_module import SharedModuleWidget
 
 STATIC = Path(__file__).parent / "static"
@@ -63,6 +65,13 @@ def _labels(model_id: str, client: Client | None) -> dict[str, str]:
     return {f["key"]: f["label"] for f in schemas.describe_fields(raw)} if raw else {}
 
 
+def reused_when(job: Job) -> str:
+    """When the earlier job a reused one stands for finished ("" for a job that was sent)."""
+    if not job.reused:
+        return ""
+    return dt.datetime.fromtimestamp(job.reused_from).strftime("%Y-%m-%d %H:%M") if job.reused_from else "earlier"
+
+
 def job_state(job: Job, labels: dict[str, str]) -> dict[str, Any]:
     """The JSON the front end renders for one job (JobView traits and ModelForm history entries)."""
     return {
@@ -78,6 +87,10 @@ def job_state(job: Job, labels: dict[str, str]) -> dict[str, Any]:
         "inputs_summary": inputs_summary(job.inputs, labels),
         "cancellable": job.cancellable,
         "cancel_note": job.cancel_note,
+        "cost": job.cost,
+        "seed": seed_of(job),
+        "reused": job.reused,
+        "reused_from": reused_when(job),
     }
 
 
@@ -132,8 +145,17 @@ class _Persisted(SharedModuleWidget):
         contextvars.Context().run(update)
 
 
+def run_fresh(job: Job) -> Job:
+    """The same inputs sent again, never reused (what "Run again" does): paid again; a fixed seed repeats the result."""
+    client = client_of(job) or default_client()
+    return client.start(job.model_id, dict(job.inputs), fresh=True)
+
+
 class JobView(_Persisted):
-    """The live view of one job: status, queue position, elapsed time, outputs, Cancel and Save."""
+    """The live view of one job: status, queue position, elapsed time, cost, outputs, Cancel and Save.
+
+    A reused job says "reused from <time>" and offers Run again: the view then follows the fresh job.
+    """
 
     _bundle_esm = STATIC / "jobview.js"
     _bundle_css = STATIC / "widgets.css"
@@ -154,6 +176,10 @@ class JobView(_Persisted):
     cancel_note = traitlets.Unicode("").tag(sync=True)
     simulator = traitlets.Bool(False).tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
+    cost = traitlets.Float(None, allow_none=True).tag(sync=True)
+    seed = traitlets.Int(None, allow_none=True).tag(sync=True)
+    reused = traitlets.Bool(False).tag(sync=True)
+    reused_from = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, job: Job, **kwargs: Any) -> None:
         labels = _labels(job.model_id, client_of(job))
@@ -164,7 +190,8 @@ class JobView(_Persisted):
                          simulator=job.simulator, **state, **kwargs)
         self.job = job  # the job this view shows (and cancels, saves); the job does not know its views
         self._labels = labels
-        job.on_change(self._on_job_change)
+        self.earlier: list[Job] = []  # the jobs this view showed before Run again, oldest first
+        self._unlisten = job.on_change(self._on_job_change)
         _on_loop(lambda: self._sync(job))  # anything that changed while the comm was opening
         self.on_msg(self._on_front_end_message)
 
@@ -190,6 +217,30 @@ class JobView(_Persisted):
             self.job.cancel_in_background()
         elif kind == "save":
             spawn(self._save(), owner=self.job.transport)
+        elif kind == "run_again":
+            self.run_again()
+
+    def run_again(self) -> Job | None:
+        """Send this job's inputs again (fresh=True) and follow the new job here; None if it could not be sent."""
+        try:
+            job = run_fresh(self.job)
+        except Exception as error:  # a budget refusal, no client any more: said on the card
+            message = f"Run again failed: {error}"
+            _on_loop(lambda: setattr(self, "notice", message))
+            return None
+
+        def follow() -> None:
+            self._unlisten()
+            self.earlier.append(self.job)
+            self.job = job
+            _views[job.local_id] = self
+            self._unlisten = job.on_change(self._on_job_change)
+            self.notice = ""
+            self._sync(job)
+
+        _on_loop(follow)
+        self._refresh_fallback()
+        return job
 
     async def _save(self) -> None:
         # The downloads block (Output.save), so they run in the loop's executor; the notice is written here.

@@ -129,3 +129,13 @@ def test_a_video_sweep_gets_poster_thumbnails(client: Any, sim: Any) -> None:
     assert html.count("data:image/jpeg;base64,") == 2
     sim.expire_outputs()  # expired and not saved: a playable link instead of a broken picture
     assert "<video src=" in sweep_html(sw) and "data:image/jpeg" not in sweep_html(sw)
+
+
+def test_the_static_copy_labels_long_prompts_by_the_part_that_differs(client: Any) -> None:
+    start, end = "a quiet harbour town seen from the hill above the old lighthouse, ", ", oil painting, soft light"
+    sw = client.sweep(KONTEXT, {"prompt": [start + "deep winter snow" + end, start + "warm summer rain" + end],
+                                "seed": 1, "image_url": RED})
+    sw.wait(timeout=60)
+    html = sweep_html(sw, thumbnails=False)
+    assert "prompt=…deep winter snow…" in html and "prompt=…warm summer rain…" in html
+    assert "lighthouse, deep" not in html  # not the shared start, cut at the end

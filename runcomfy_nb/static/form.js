@@ -61,6 +61,7 @@ function safeUrl(url) {
   return parsed.protocol === "http:" || parsed.protocol === "https:" ? s : null;
 }
 var isNum = (v) => typeof v === "number" && Number.isFinite(v);
+var formatCost = (usd) => `$${usd.toFixed(usd >= 1 ? 2 : 3)}`;
 function formatElapsed(ms) {
   if (!isNum(ms)) return "";
   const t = Math.max(0, ms) / 1e3;
@@ -196,6 +197,7 @@ var asText = (v) => v == null ? "" : typeof v === "string" ? v : String(v);
 // js/fields.js
 var FIELD_KINDS = Object.freeze(["text", "enum", "integer", "number", "seed", "boolean", "json", "media"]);
 var SEED_MAX = 2147483647;
+var SEED_MODES = Object.freeze(["fixed", "increment", "randomize"]);
 function niceStep(min, max) {
   const raw = (max - min) / 100;
   if (!(raw > 0) || !Number.isFinite(raw)) return 0.01;
@@ -309,7 +311,29 @@ var BUILDERS = Object.freeze({
       ctx.setLocalError(null);
       ctx.write(v);
     });
-    return { el: h("div", { class: "rcnb-row" }, box, dice), input: box, set: (v) => setNumberBox(box, v) };
+    const mode = (
+      /** @type {HTMLSelectElement} */
+      h(
+        "select",
+        { class: "rcnb-input rcnb-seed-mode", title: "control after generate: what the seed does after each submit", "aria-label": "control after generate" },
+        ...SEED_MODES.map((m) => h("option", { value: m, text: m === "fixed" ? "fixed" : `${m} after run` }))
+      )
+    );
+    const setMode = (m) => {
+      const want = SEED_MODES.includes(m) ? m : "fixed";
+      if (mode.value !== want) mode.value = want;
+    };
+    if (ctx.seedMode) {
+      const seedMode = ctx.seedMode;
+      setMode(seedMode.get());
+      ctx.listen(mode, "change", () => seedMode.set(mode.value));
+    }
+    return {
+      el: h("div", { class: "rcnb-row" }, box, dice, ctx.seedMode ? mode : null),
+      input: box,
+      set: (v) => setNumberBox(box, v),
+      setMode
+    };
   },
   boolean(ctx) {
     const h = hyper(ctx.doc);
@@ -681,6 +705,8 @@ function createJobCard(doc, opts = {}) {
   const badge = h("span", { class: "rcnb-badge rcnb-status" });
   const queue = h("span", { class: "rcnb-queue" });
   const elapsed = h("span", { class: "rcnb-elapsed" });
+  const seed = h("span", { class: "rcnb-seed", title: "the seed sent with this run" });
+  const cost = h("span", { class: "rcnb-cost", title: "what this run cost (USD)" });
   const header = h(
     "div",
     { class: "rcnb-header" },
@@ -690,7 +716,9 @@ function createJobCard(doc, opts = {}) {
     simBadge,
     badge,
     queue,
-    elapsed
+    elapsed,
+    seed,
+    cost
   );
   const inputs = h("dl", { class: "rcnb-inputs" });
   const error = h("pre", { class: "rcnb-error", role: "alert" });
@@ -699,8 +727,10 @@ function createJobCard(doc, opts = {}) {
   const cancelNote = h("span", { class: "rcnb-cancel-note" });
   const saveBtn = opts.onSave ? h("button", { class: "rcnb-btn rcnb-save", type: "button", text: "Save" }) : null;
   const loadBtn = opts.onLoad ? h("button", { class: "rcnb-btn rcnb-load", type: "button", text: "Load inputs", title: "copy this run's inputs into the form" }) : null;
+  const reusedNote = h("span", { class: "rcnb-reused", title: "an earlier run with the very same inputs: nothing was sent or paid" });
+  const againBtn = opts.onRunAgain ? h("button", { class: "rcnb-btn rcnb-run-again", type: "button", text: "Run again", title: "send these inputs again (paid again)" }) : null;
   const notice = h("span", { class: "rcnb-notice", role: "status" });
-  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, notice);
+  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, reusedNote, againBtn, notice);
   const lbImg = h("img", { class: "rcnb-lightbox-img", alt: "" });
   const lbOpen = h("a", { class: "rcnb-lightbox-open", target: "_blank", rel: "noopener noreferrer" });
   const lightbox = h("div", { class: "rcnb-lightbox", tabindex: "-1", role: "dialog", "aria-label": "image preview" }, lbImg, lbOpen);
@@ -720,6 +750,14 @@ function createJobCard(doc, opts = {}) {
   });
   if (saveBtn) listen(saveBtn, "click", () => opts.onSave?.());
   if (loadBtn) listen(loadBtn, "click", () => opts.onLoad?.());
+  let againSent = false;
+  if (againBtn)
+    listen(againBtn, "click", () => {
+      if (againSent || !state.reused) return;
+      againSent = true;
+      renderButtons();
+      opts.onRunAgain?.();
+    });
   const closeLightbox = () => {
     lightboxLayer.remove();
     lbImg.removeAttribute("src");
@@ -838,6 +876,12 @@ function createJobCard(doc, opts = {}) {
         s.status
       );
     }
+    reusedNote.textContent = s.reused ? `reused from ${asText(s.reused_from) || "earlier"}` : "";
+    reusedNote.hidden = !s.reused;
+    if (againBtn) {
+      againBtn.hidden = !s.reused;
+      againBtn.disabled = againSent;
+    }
     notice.textContent = asText(s.notice);
     notice.hidden = !notice.textContent;
   };
@@ -856,6 +900,7 @@ function createJobCard(doc, opts = {}) {
      * @param {number} now
      */
     update(next, now) {
+      if (state.request_id !== next?.request_id || state.reused !== next?.reused) againSent = false;
       state = next || {};
       const s = state;
       const name = asText(s.display_name) || asText(s.model_key);
@@ -876,6 +921,13 @@ function createJobCard(doc, opts = {}) {
       queue.textContent = q;
       queue.hidden = !q;
       if (q) queue.setAttribute("title", `${s.queue_position} job(s) ahead`);
+      seed.textContent = isNum(s.seed) ? `seed ${s.seed}` : "";
+      seed.hidden = !seed.textContent;
+      cost.textContent = isNum(s.cost) ? formatCost(
+        /** @type {number} */
+        s.cost
+      ) : "";
+      cost.hidden = !cost.textContent;
       error.textContent = asText(s.error);
       error.hidden = !error.textContent;
       renderInputs();
@@ -987,7 +1039,15 @@ function render({ model, el }) {
             renderErrors();
           },
           listen: fieldBag.dom,
-          isDisposed: () => disposed
+          isDisposed: () => disposed,
+          seedMode: {
+            get: () => asText((model.get("seed_modes") || {})[key]),
+            set: (mode) => {
+              if (disposed) return;
+              model.set("seed_modes", { ...model.get("seed_modes") || {}, [key]: mode });
+              model.save_changes();
+            }
+          }
         },
         f,
         current[key]
@@ -1106,7 +1166,8 @@ function render({ model, el }) {
           onLoad: () => {
             resync();
             model.send({ type: "load", local_id: asText(e.run.local_id) });
-          }
+          },
+          onRunAgain: () => model.send({ type: "run_again", local_id: asText(e.run.local_id) })
         });
         entry = e;
       }
@@ -1141,6 +1202,10 @@ function render({ model, el }) {
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
   bag.model("change:earlier", renderEarlier);
+  bag.model("change:seed_modes", () => {
+    const modes = model.get("seed_modes") || {};
+    for (const [key, r] of rows) r.control.setMode?.(asText(modes[key]));
+  });
   for (const t of ["model_key", "display_name", "simulator"]) bag.model(`change:${t}`, renderHeader);
   renderHeader();
   buildFields();

@@ -61,6 +61,7 @@ function safeUrl(url) {
   return parsed.protocol === "http:" || parsed.protocol === "https:" ? s : null;
 }
 var isNum = (v) => typeof v === "number" && Number.isFinite(v);
+var formatCost = (usd) => `$${usd.toFixed(usd >= 1 ? 2 : 3)}`;
 function formatElapsed(ms) {
   if (!isNum(ms)) return "";
   const t = Math.max(0, ms) / 1e3;
@@ -174,6 +175,8 @@ function createJobCard(doc, opts = {}) {
   const badge = h("span", { class: "rcnb-badge rcnb-status" });
   const queue = h("span", { class: "rcnb-queue" });
   const elapsed = h("span", { class: "rcnb-elapsed" });
+  const seed = h("span", { class: "rcnb-seed", title: "the seed sent with this run" });
+  const cost = h("span", { class: "rcnb-cost", title: "what this run cost (USD)" });
   const header = h(
     "div",
     { class: "rcnb-header" },
@@ -183,7 +186,9 @@ function createJobCard(doc, opts = {}) {
     simBadge,
     badge,
     queue,
-    elapsed
+    elapsed,
+    seed,
+    cost
   );
   const inputs = h("dl", { class: "rcnb-inputs" });
   const error = h("pre", { class: "rcnb-error", role: "alert" });
@@ -192,8 +197,10 @@ function createJobCard(doc, opts = {}) {
   const cancelNote = h("span", { class: "rcnb-cancel-note" });
   const saveBtn = opts.onSave ? h("button", { class: "rcnb-btn rcnb-save", type: "button", text: "Save" }) : null;
   const loadBtn = opts.onLoad ? h("button", { class: "rcnb-btn rcnb-load", type: "button", text: "Load inputs", title: "copy this run's inputs into the form" }) : null;
+  const reusedNote = h("span", { class: "rcnb-reused", title: "an earlier run with the very same inputs: nothing was sent or paid" });
+  const againBtn = opts.onRunAgain ? h("button", { class: "rcnb-btn rcnb-run-again", type: "button", text: "Run again", title: "send these inputs again (paid again)" }) : null;
   const notice = h("span", { class: "rcnb-notice", role: "status" });
-  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, notice);
+  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, reusedNote, againBtn, notice);
   const lbImg = h("img", { class: "rcnb-lightbox-img", alt: "" });
   const lbOpen = h("a", { class: "rcnb-lightbox-open", target: "_blank", rel: "noopener noreferrer" });
   const lightbox = h("div", { class: "rcnb-lightbox", tabindex: "-1", role: "dialog", "aria-label": "image preview" }, lbImg, lbOpen);
@@ -213,6 +220,14 @@ function createJobCard(doc, opts = {}) {
   });
   if (saveBtn) listen(saveBtn, "click", () => opts.onSave?.());
   if (loadBtn) listen(loadBtn, "click", () => opts.onLoad?.());
+  let againSent = false;
+  if (againBtn)
+    listen(againBtn, "click", () => {
+      if (againSent || !state.reused) return;
+      againSent = true;
+      renderButtons();
+      opts.onRunAgain?.();
+    });
   const closeLightbox = () => {
     lightboxLayer.remove();
     lbImg.removeAttribute("src");
@@ -331,6 +346,12 @@ function createJobCard(doc, opts = {}) {
         s.status
       );
     }
+    reusedNote.textContent = s.reused ? `reused from ${asText(s.reused_from) || "earlier"}` : "";
+    reusedNote.hidden = !s.reused;
+    if (againBtn) {
+      againBtn.hidden = !s.reused;
+      againBtn.disabled = againSent;
+    }
     notice.textContent = asText(s.notice);
     notice.hidden = !notice.textContent;
   };
@@ -349,6 +370,7 @@ function createJobCard(doc, opts = {}) {
      * @param {number} now
      */
     update(next, now) {
+      if (state.request_id !== next?.request_id || state.reused !== next?.reused) againSent = false;
       state = next || {};
       const s = state;
       const name = asText(s.display_name) || asText(s.model_key);
@@ -369,6 +391,13 @@ function createJobCard(doc, opts = {}) {
       queue.textContent = q;
       queue.hidden = !q;
       if (q) queue.setAttribute("title", `${s.queue_position} job(s) ahead`);
+      seed.textContent = isNum(s.seed) ? `seed ${s.seed}` : "";
+      seed.hidden = !seed.textContent;
+      cost.textContent = isNum(s.cost) ? formatCost(
+        /** @type {number} */
+        s.cost
+      ) : "";
+      cost.hidden = !cost.textContent;
       error.textContent = asText(s.error);
       error.hidden = !error.textContent;
       renderInputs();
@@ -402,7 +431,11 @@ var JOBVIEW_TRAITS = Object.freeze([
   "cancellable",
   "cancel_note",
   "simulator",
-  "notice"
+  "notice",
+  "cost",
+  "seed",
+  "reused",
+  "reused_from"
 ]);
 function render({ model, el }) {
   const doc = el.ownerDocument;
@@ -411,7 +444,8 @@ function render({ model, el }) {
   const card = createJobCard(doc, {
     title: true,
     onCancel: () => model.send({ type: "cancel" }),
-    onSave: () => model.send({ type: "save" })
+    onSave: () => model.send({ type: "save" }),
+    onRunAgain: () => model.send({ type: "run_again" })
   });
   const root = doc.createElement("div");
   root.className = "rcnb-root rcnb-jobview";

@@ -227,6 +227,7 @@ function createCompare(doc, items) {
 // js/sweepview.js
 var SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets", "cell_inputs"]);
 var LONG = 60;
+var CELL_MAX_PX = 360;
 function middleEllipsis(text, max = LONG) {
   const s = asText(text);
   if (s.length <= max) return s;
@@ -373,7 +374,7 @@ function render({ model, el }) {
         section.append(h("h4", { class: "rcnb-section-title" }, labels.flatMap(([axis, i]) => [h("span", { class: "rcnb-axis-name", text: `${asText(axis.label || axis.name)}: ` }), axisLabel(h, asText(axis.values[i]), asList(axis.parts)[i]), " "])));
       }
       const table = h("div", { class: "rcnb-grid", role: "grid" });
-      table.style.gridTemplateColumns = `${rowAxis ? "minmax(4em, max-content) " : ""}repeat(${cols}, minmax(0, 1fr))`;
+      table.style.gridTemplateColumns = `${rowAxis ? "minmax(4em, max-content) " : ""}repeat(${cols}, minmax(0, ${CELL_MAX_PX}px))`;
       if (colAxis) {
         if (rowAxis) table.append(h("div", { class: "rcnb-corner", text: `${asText(rowAxis.label || rowAxis.name)} ↓ / ${asText(colAxis.label || colAxis.name)} →` }));
         asList(colAxis.values).forEach((v, i) => table.append(h("div", { class: "rcnb-col-head", role: "columnheader" }, axisLabel(h, asText(v), asList(colAxis.parts)[i]))));
@@ -428,6 +429,7 @@ function render({ model, el }) {
     panelCleanup = null;
     viewing = -1;
     panel.hidden = true;
+    panel.className = "rcnb-sweep-panel";
     panel.replaceChildren();
   }
   function openViewer(index) {

@@ -607,6 +607,69 @@ describe("cleanup", () => {
   });
 });
 
+describe("seed control after generate", () => {
+  const KONTEXT = "blackforestlabs/flux-1-kontext/pro/edit";
+
+  test("each seed field gets fixed / increment / randomize, showing Python's mode", () => {
+    const { row, model } = mount(KONTEXT, { seed_modes: { seed: "increment" } });
+    const select = row("seed").querySelector("select.rcnb-seed-mode");
+    assert.deepEqual([...select.options].map((o) => o.value), ["fixed", "increment", "randomize"]);
+    assert.equal(select.value, "increment");
+    model.update({ seed_modes: { seed: "randomize" } });
+    assert.equal(select.value, "randomize");
+    model.update({ seed_modes: { seed: HOSTILE } }); // nonsense from anywhere reads as fixed
+    assert.equal(select.value, "fixed");
+    assert.equal(row("prompt").querySelector("select.rcnb-seed-mode"), null, "only seed fields have one");
+  });
+
+  test("choosing a mode syncs seed_modes and keeps the other fields' modes", () => {
+    const { row, model } = mount("community/wan-2-1/fusionx/image-to-video", { seed_modes: { "598_seed": "fixed", other: "fixed" } });
+    const select = row("598_seed").querySelector("select.rcnb-seed-mode");
+    select.value = "randomize";
+    fire(select, "change");
+    assert.deepEqual(model.get("seed_modes"), { "598_seed": "randomize", other: "fixed" });
+    assert.equal(model.saves.length, 1);
+  });
+
+  test("the next seed Python writes after a submit shows in the box", () => {
+    const { row, model } = mount(KONTEXT, { seed_modes: { seed: "increment" }, values: { seed: 100 } });
+    const box = row("seed").querySelector("input");
+    assert.equal(box.value, "100");
+    model.update({ values: { ...model.get("values"), seed: 101 } });
+    assert.equal(box.value, "101");
+  });
+});
+
+describe("history cards: seed sent, cost, reuse", () => {
+  const t0 = Date.now() - 20_000;
+  const run = (id, over = {}) => ({
+    local_id: `local-${id}`, request_id: id, status: "completed", queue_position: null,
+    submitted_at: t0, started_at: t0 + 1000, finished_at: t0 + 5000,
+    outputs: [{ url: `https://cdn.test/${id}.png`, kind: "image", mime: "image/png", name: `${id}.png` }],
+    error: "", inputs_summary: [], cancellable: false, cancel_note: "",
+    cost: 0.04, seed: 100, reused: false, reused_from: "", ...over,
+  });
+
+  test("every card shows the seed it was sent with and its cost", () => {
+    const { el, model } = mount("blackforestlabs/flux-1-kontext/pro/edit");
+    model.update({ history: [run("r2", { seed: 101, cost: null, status: "in_progress", finished_at: null }), run("r1")] });
+    const cards = el.querySelectorAll(".rcnb-history .rcnb-card");
+    assert.deepEqual([...cards].map((c) => c.querySelector(".rcnb-seed").textContent), ["seed 101", "seed 100"]);
+    assert.equal(cards[0].querySelector(".rcnb-cost").hidden, true);
+    assert.equal(cards[1].querySelector(".rcnb-cost").textContent, "$0.040");
+  });
+
+  test("a reused run offers Run again, naming the run by its local id", () => {
+    const { el, model } = mount("blackforestlabs/flux-1-kontext/pro/edit");
+    model.update({ history: [run("r2", { reused: true, reused_from: "2026-11-28 08:00" }), run("r1")] });
+    const cards = el.querySelectorAll(".rcnb-history .rcnb-card");
+    assert.equal(cards[0].querySelector(".rcnb-reused").textContent, "reused from 2026-11-28 08:00");
+    assert.equal(cards[1].querySelector(".rcnb-run-again").hidden, true);
+    cards[0].querySelector(".rcnb-run-again").click();
+    assert.deepEqual(model.messages("run_again"), [{ type: "run_again", local_id: "local-r2" }]);
+  });
+});
+
 test("earlier runs of the model (the journal) show as a compact gallery whose buttons name the run", () => {
   const thumb = { src: "data:image/webp;base64,UklGRg==", width: 256, height: 256 };
   const earlier = [{ local_id: "old1", request_id: "r1", model_id: MODELS[0].model_id,

@@ -360,6 +360,49 @@ test("two views of one model are independent", () => {
   assert.equal(timers.intervals.size, 0);
 });
 
+describe("cost, seed and reuse", () => {
+  const done = { status: "completed", finished_at: T0 + 1, cancellable: false, outputs: [{ url: "https://x.test/a.png", kind: "image", name: "a.png" }] };
+
+  test("the cost and the seed sent show once known", () => {
+    const { q, model } = mount({ seed: 42, cost: null });
+    assert.equal(q(".rcnb-seed").textContent, "seed 42");
+    assert.equal(q(".rcnb-cost").hidden, true); // no cost before the result
+    model.update({ ...done, cost: 0.04 });
+    assert.equal(q(".rcnb-cost").textContent, "$0.040");
+    assert.equal(q(".rcnb-cost").hidden, false);
+    model.update({ seed: null });
+    assert.equal(q(".rcnb-seed").hidden, true);
+  });
+
+  test("a job that was sent has no reuse note and no Run again", () => {
+    const { q } = mount(done);
+    assert.equal(q(".rcnb-reused").hidden, true);
+    assert.equal(q(".rcnb-run-again").hidden, true);
+  });
+
+  test("a reused job says from when, and Run again asks Python once", () => {
+    const { q, model } = mount({ ...done, request_id: "req-old", reused: true, reused_from: "2026-11-27 18:04" });
+    assert.equal(q(".rcnb-reused").textContent, "reused from 2026-11-27 18:04");
+    const again = q(".rcnb-run-again");
+    assert.equal(again.hidden, false);
+    again.click();
+    again.click(); // a double click sends one run, not two
+    assert.deepEqual(model.messages("run_again"), [{ type: "run_again" }]);
+    assert.equal(again.disabled, true);
+    // Python now follows the fresh job: a new request, not reused, no button
+    model.update({ request_id: "req-new", reused: false, reused_from: "", status: "in_queue", cancellable: true, outputs: [], finished_at: null });
+    assert.equal(q(".rcnb-reused").hidden, true);
+    assert.equal(again.hidden, true);
+    assert.equal(q(".rcnb-reqid").textContent, "req-new");
+  });
+
+  test("a hostile reuse time stays text", () => {
+    const { q, el } = mount({ ...done, reused: true, reused_from: HOSTILE });
+    assert.ok(q(".rcnb-reused").textContent.includes(HOSTILE));
+    assert.equal(el.querySelector("img[src=x]"), null);
+  });
+});
+
 test("the live view hides its own static copy (data-rcnb-copy = copy_id) and shows it again on cleanup", () => {
   const { el, window, cleanup } = mount({ copy_id: "job0copy" });
   const doc = el.ownerDocument;

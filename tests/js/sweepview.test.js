@@ -297,3 +297,8 @@ describe("cleanup", () => {
     assert.equal(timers.intervals.size, 0);
   });
 });
+
+test("cells share the width but stay at most 360 px wide", () => {
+  const { q } = mount({ axes: [{ name: "seed", label: "Seed", values: ["1", "2"], parts: [] }], cells: [cell(0), cell(1)], cell_inputs: [[], []] });
+  assert.match(q(".rcnb-grid").style.gridTemplateColumns, /^repeat\(2, minmax\(0(px)?, 360px\)\)$/);
+});
