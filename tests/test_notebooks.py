@@ -56,7 +56,7 @@ def test_quickstart_and_its_html_export(tmp_path: Path, monkeypatch: pytest.Monk
     assert sum(name.endswith(".mp4") for name in saved) == sum(name.endswith(".mp4.json") for name in saved) == 1
     html, _ = HTMLExporter().from_notebook_node(notebook)
     # the static copies embed each result's thumbnail (the video's poster) and link its local copy
-    linked = re.findall(r'<a href="(runcomfy_outputs/[^"]+)"[^>]*><img src="data:image/(?:webp|jpeg);base64,', html)
+    linked = re.findall(r'<a href="(runcomfy_outputs/[^"]+)"[^>]*><img [^>]*src="data:image/(?:webp|jpeg);base64,', html)
     assert {name for name in saved if not name.endswith(".json")} <= {Path(p).name for p in linked}, \
         "the static copies of finished jobs carry their results"
     assert "completed" in html and "simulator" in html
