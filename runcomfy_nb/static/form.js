@@ -801,16 +801,29 @@ function createJobCard(doc, opts = {}) {
         cap
       );
     }
+    const thumb = out.thumb && typeof out.thumb === "object" && safeUrl(out.thumb.src) ? out.thumb.src : null;
     if (kind === "image") {
       const img = h("img", { class: "rcnb-media", alt: name, loading: "lazy", title: "click to enlarge" });
       setSafeUrl(img, "src", url);
+      if (thumb) listen(img, "error", () => {
+        if (img.getAttribute("src") !== thumb) setSafeUrl(img, "src", thumb);
+      });
       listen(img, "click", () => openLightbox(url, name));
       return h("figure", { class: "rcnb-output rcnb-output-image" }, img, cap);
     }
     if (kind === "video") {
       const video = h("video", { class: "rcnb-media", controls: true, preload: "metadata", playsinline: true });
       setSafeUrl(video, "src", url);
-      return h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) video.setAttribute("poster", thumb);
+      const figure = h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) {
+        listen(video, "error", () => {
+          const still = h("img", { class: "rcnb-media rcnb-poster", alt: name });
+          setSafeUrl(still, "src", thumb);
+          video.replaceWith(still);
+        });
+      }
+      return figure;
     }
     const a = h("a", { class: "rcnb-file", target: "_blank", rel: "noopener noreferrer", text: name });
     setSafeUrl(a, "href", url);
