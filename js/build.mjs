@@ -13,7 +13,8 @@ const outdir = path.resolve(process.argv[2] || path.join(repo, "runcomfy_nb", "s
 await mkdir(outdir, { recursive: true });
 await esbuild.build({
   absWorkingDir: repo,
-  entryPoints: { jobview: "js/jobview.js", form: "js/form.js", sweepview: "js/sweepview.js", compare: "js/compare.js" },
+  entryPoints: { jobview: "js/jobview.js", form: "js/form.js", sweepview: "js/sweepview.js", compare: "js/compare.js",
+                 history: "js/history.js" },
   outdir,
   bundle: true,
   format: "esm",
@@ -32,4 +33,4 @@ await copyFile(path.join(repo, "js", "widgets.css"), path.join(outdir, "widgets.
 const shared = await readFile(path.join(repo, "js", "widgets.css"), "utf8");
 const sweep = await readFile(path.join(repo, "js", "sweep.css"), "utf8");
 await writeFile(path.join(outdir, "sweepview.css"), `${shared}\n${sweep}`);
-console.log(`built jobview.js, form.js, sweepview.js, compare.js, widgets.css, sweepview.css → ${path.relative(process.cwd(), outdir) || "."}`);
+console.log(`built jobview.js, form.js, sweepview.js, compare.js, history.js, widgets.css, sweepview.css → ${path.relative(process.cwd(), outdir) || "."}`);

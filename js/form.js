@@ -2,7 +2,9 @@
 // Python is the single source of truth for validation: it reads `values` and answers with `errors`.
 // A field's errors show once it was touched (edited or left) or after Submit, never on a form nobody typed in.
 
+import { hideStaticCopy } from "./copy_guard.js";
 import { buildControl } from "./fields.js";
+import { createGallery } from "./gallery.js";
 import { createJobCard } from "./jobcard.js";
 import { TICK_MS, asList, asText, debouncer, hyper, listenerBag, ticker } from "./shared.js";
 
@@ -25,6 +27,7 @@ function render({ model, el }) {
   const typing = debouncer(TYPING_DEBOUNCE_MS);
   const uid = `rcnb-${Math.random().toString(36).slice(2, 10)}`; // ids unique per render, no module state
   let disposed = false;
+  const showCopy = hideStaticCopy(el, model.get("copy_id")); // one card where the widget renders
 
   // ---------- skeleton
   const title = h("span", { class: "rcnb-title" });
@@ -37,6 +40,16 @@ function render({ model, el }) {
   const busyText = h("span", { class: "rcnb-busy", role: "status", hidden: true }, h("span", { class: "rcnb-spinner", "aria-hidden": "true" }), "submitting…");
   const historyList = h("div", { class: "rcnb-history-list" });
   const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), historyList);
+  // earlier runs of this model (the journal: other forms, cells, kernels), as the compact gallery
+  const earlier = createGallery(doc, {
+    actions: ["load", "save", "run_again"],
+    onAction: (type, item, outputIndex) => model.send({ type: `earlier_${type}`, local_id: asText(item?.local_id), output_index: outputIndex }),
+  });
+  const earlierBox = h("section", { class: "rcnb-earlier", hidden: true }, h("div", { class: "rcnb-history-title", text: "Earlier runs" }), earlier.el);
+  const renderEarlier = () => {
+    earlier.update(model.get("earlier"));
+    earlierBox.hidden = asList(model.get("earlier")).length === 0;
+  };
   const root = h(
     "div",
     { class: "rcnb-root rcnb-form" },
@@ -45,6 +58,7 @@ function render({ model, el }) {
     fieldsBox,
     h("div", { class: "rcnb-actions" }, submitBtn, resetBtn, busyText),
     historyBox,
+    earlierBox,
   );
   el.append(root);
 
@@ -284,6 +298,7 @@ function render({ model, el }) {
   bag.model("change:errors", renderErrors);
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
+  bag.model("change:earlier", renderEarlier);
   bag.model("change:seed_modes", () => {
     const modes = model.get("seed_modes") || {};
     for (const [key, r] of rows) r.control.setMode?.(asText(modes[key]));
@@ -293,9 +308,12 @@ function render({ model, el }) {
   renderHeader();
   buildFields();
   renderHistory();
+  renderEarlier();
 
   return () => {
     disposed = true;
+    showCopy();
+    earlier.destroy();
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();

@@ -45,11 +45,12 @@ function actionsFor(item) {
 
 /**
  * @param {Document} doc
- * @param {{onAction: (type: string, item: any, outputIndex: number) => void}} opts
+ * @param {{onAction: (type: string, item: any, outputIndex: number) => void, actions?: string[]}} opts
+ *   `actions`: the action types offered (default: all of GALLERY_ACTIONS)
  * @returns {{el: HTMLElement, update: (items: any[]) => void, open: (localId: string) => void,
  *            close: () => void, destroy: () => void}}
  */
-export function createGallery(doc, { onAction }) {
+export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) => type) }) {
   const h = hyper(doc);
   const listeners = [];
   const listen = (node, type, fn) => {
@@ -129,7 +130,7 @@ export function createGallery(doc, { onAction }) {
     const allowed = actionsFor(item);
     const bar = h("div", { class: "rcnb-gallery-actions" });
     for (const [type, label] of GALLERY_ACTIONS) {
-      if (!allowed[type]) continue;
+      if (!allowed[type] || !actions.includes(type)) continue;
       const b = h("button", { type: "button", class: `rcnb-gallery-action rcnb-gallery-${type}`, text: label });
       listen(b, "click", () => onAction(type, item, state.outputIndex));
       bar.append(b);

@@ -16,7 +16,7 @@ import {
 } from "./shared.js";
 
 /**
- * @typedef {{url: string, kind: string, mime?: string, name?: string}} OutputSpec
+ * @typedef {{url: string, kind: string, mime?: string, name?: string, thumb?: {src?: string}}} OutputSpec
  * @typedef {{
  *   model_key?: string, display_name?: string, request_id?: string,
  *   inputs_summary?: Array<{label: string, value: string}>,
@@ -172,16 +172,28 @@ export function createJobCard(doc, opts = {}) {
         cap,
       );
     }
+    // the embedded thumbnail (a video's poster frame) stands in when the URL has expired or is unreachable
+    const thumb = out.thumb && typeof out.thumb === "object" && safeUrl(out.thumb.src) ? out.thumb.src : null;
     if (kind === "image") {
       const img = h("img", { class: "rcnb-media", alt: name, loading: "lazy", title: "click to enlarge" });
       setSafeUrl(img, "src", url);
+      if (thumb) listen(img, "error", () => { if (img.getAttribute("src") !== thumb) setSafeUrl(img, "src", thumb); });
       listen(img, "click", () => openLightbox(url, name));
       return h("figure", { class: "rcnb-output rcnb-output-image" }, img, cap);
     }
     if (kind === "video") {
       const video = h("video", { class: "rcnb-media", controls: true, preload: "metadata", playsinline: true });
       setSafeUrl(video, "src", url);
-      return h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) video.setAttribute("poster", thumb);
+      const figure = h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) {
+        listen(video, "error", () => {
+          const still = h("img", { class: "rcnb-media rcnb-poster", alt: name });
+          setSafeUrl(still, "src", thumb);
+          video.replaceWith(still);
+        });
+      }
+      return figure;
     }
     const a = h("a", { class: "rcnb-file", target: "_blank", rel: "noopener noreferrer", text: name });
     setSafeUrl(a, "href", url);

@@ -1,6 +1,7 @@
 // JobView: the live display of one job (anywidget ESM entry point).
 // Python sends only real state changes; the elapsed counter ticks here from the timestamps.
 
+import { hideStaticCopy } from "./copy_guard.js";
 import { createJobCard } from "./jobcard.js";
 import { TICK_MS, listenerBag, ticker } from "./shared.js";
 
@@ -34,6 +35,7 @@ export const JOBVIEW_TRAITS = Object.freeze([
 function render({ model, el }) {
   const doc = el.ownerDocument;
   const bag = listenerBag(model);
+  const showCopy = hideStaticCopy(el, model.get("copy_id")); // one card where the widget renders
   const card = createJobCard(doc, {
     title: true,
     onCancel: () => model.send({ type: "cancel" }),
@@ -56,6 +58,7 @@ function render({ model, el }) {
   refresh();
 
   return () => {
+    showCopy();
     bag.dispose();
     clock.stop();
     card.destroy();

@@ -33,7 +33,7 @@ _EXPORTS = {
     "OutputExpiredError": "errors", "ConfigError": "errors", "InsufficientBalanceError": "errors",
     "sweep": "sweeps", "vary": "sweeps", "Sweep": "sweeps", "spend": "costs", "BudgetExceededError": "costs",
     "seed_control": "seeds", "compare": "sweepview", "SweepView": "sweepview",
-    "load_params": "params", "ParamsError": "params",
+    "load_params": "params", "ParamsError": "params", "history": "historyview", "HistoryView": "historyview",
 }
 __all__ = [*_EXPORTS, "sim", "load_ipython_extension", "unload_ipython_extension", "__version__"]
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .config import settings  # noqa: F401
     from .costs import BudgetExceededError, spend  # noqa: F401
     from .errors import *  # noqa: F403
+    from .historyview import HistoryView, history  # noqa: F401
     from .model_info import info  # noqa: F401
     from .modelform import ModelForm, form  # noqa: F401
     from .params import ParamsError, load_params  # noqa: F401
@@ -83,6 +84,12 @@ def _sweep_presenter() -> Any:
     return sweepview
 
 
+def _text_view() -> Any:
+    from . import textview
+
+    return textview
+
+
 def _shell() -> Any:
     ipython = sys.modules.get("IPython")  # not imported: no IPython shell runs this process
     return ipython.get_ipython() if ipython is not None else None
@@ -91,6 +98,7 @@ def _shell() -> Any:
 _hooks.presenter = _presenter
 _hooks.shell = _shell
 _hooks.sweep_presenter = _sweep_presenter
+_hooks.text_view = _text_view
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -159,24 +159,21 @@ class Job:
         return self._done.done()
 
     def __repr__(self) -> str:
-        where = " simulator" if self.simulator else ""
-        extra = f" position={self.queue_position}" if self.queue_position is not None else ""
-        outputs = f" outputs={len(self.outputs)}" if self.outputs else ""
-        saving = f" ({self.save_state})" if self.save_state and self.save_state != "saved" else ""
-        return (f"<Job {self.model_id} {self.request_id or self.local_id[:8]} {self.status}{extra}{outputs}{saving}"
-                f"{where}>")
+        return f"<Job {_hooks.status_line(self)}>"  # with the save state ("saving", "save failed: …")
 
     def _ipython_display_(self) -> None:
-        """In a notebook: the live JobView plus a static copy (attached by the presentation layer)."""
-        presenter = _hooks.get_presenter()
-        if presenter is None:
-            print(repr(self))
-        else:
-            presenter.display_job(self)
+        """In a notebook: the live JobView plus a static copy (attached by the presentation layer). Where only
+        text is shown (terminal IPython): the status line, once, and no display handle that would print later."""
+        _hooks.display_job(self)
 
     def _repr_html_(self) -> str | None:
         presenter = _hooks.get_presenter()
         return presenter.job_html(self) if presenter is not None else None
+
+    def _display_(self) -> Any:
+        """marimo's display protocol: the live view (marimo keeps it in sync), else the status line."""
+        presenter = _hooks.get_presenter()
+        return presenter.show(self) if presenter is not None else repr(self)
 
     def on_change(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(job)` on the loop thread after every state change; returns an unsubscribe."""
@@ -193,8 +190,10 @@ class Job:
         """
         check_timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
+        line = _hooks.progress_line(self)  # a status line rewritten in place, on a terminal only
         try:
             while True:
+                line.update(_hooks.status_line(self))
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise self._timeout(timeout)
@@ -209,6 +208,8 @@ class Job:
         except KeyboardInterrupt:
             self._interrupted()
             raise
+        finally:  # the final status ends the line, also on an interrupt: the traceback starts on its own line
+            line.finish(_hooks.status_line(self))
         return self._final()
 
     def __await__(self) -> Generator[Any, None, list[Output]]:

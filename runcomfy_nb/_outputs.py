@@ -134,9 +134,15 @@ def parse_outputs(output: Any, request_id: str, transport: Transport | None = No
 def output_from_dict(item: dict[str, Any], request_id: str, transport: Transport | None = None) -> Output:
     """An Output from its `to_dict()` form (the journal's record of a finished job)."""
     saved = item.get("saved_path")
+    thumb = item.get("thumb")
+    duration = item.get("duration")
     return Output(url=item["url"], kind=item.get("kind") or "file", mime=item.get("mime") or "application/octet-stream",
                   name=item.get("name") or "output", request_id=request_id,
-                  saved_path=Path(saved) if saved else None, _transport=transport)
+                  saved_path=Path(saved) if saved else None, _transport=transport,
+                  local=item.get("local") if isinstance(item.get("local"), str) else None,
+                  thumb=thumb if isinstance(thumb, dict) else None,
+                  duration=float(duration) if isinstance(duration, int | float) and not isinstance(duration, bool)
+                  else None)
 
 
 @dataclass
@@ -150,11 +156,20 @@ class Output:
     request_id: str = ""
     saved_path: Path | None = None
     _transport: Transport | None = field(default=None, repr=False, compare=False)  # how to download it
+    # What outlives the URL (set when the output is saved, see saving.SavedOutput.to_dict): the local copy's path
+    # relative to the notebook's folder, a small embedded thumbnail {"src": data URI, "width", "height"} (a
+    # video's poster frame) and a video's duration in seconds.
+    local: str | None = None
+    thumb: dict[str, Any] | None = field(default=None, repr=False)
+    duration: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON: what the journal and the widgets keep."""
+        """Plain JSON: what the journal and the widgets keep (with the thumbnail, so history shows pictures after
+        the URL expired and after a restart)."""
+        lasting = {"local": self.local, "thumb": self.thumb, "duration": self.duration}
         return {"url": self.url, "kind": self.kind, "mime": self.mime, "name": self.name,
-                **({"saved_path": str(self.saved_path)} if self.saved_path else {})}
+                **({"saved_path": str(self.saved_path)} if self.saved_path else {}),
+                **{k: v for k, v in lasting.items() if v is not None}}
 
     def read(self) -> bytes:
         """The file's bytes: the local copy when one was saved (offline, and after the URL expired), else the URL."""

@@ -9,6 +9,7 @@ import html
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .lasting_html import output_html
 from .schemas import display_name
 
 if TYPE_CHECKING:
@@ -67,7 +68,10 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     rows = "".join(f"<tr style='background:none'><td style='{cell};color:#57606a'>{_esc(i['label'])}</td>"
                    f"<td style='{cell};white-space:pre-wrap'>{_esc(i['value'])}</td></tr>"
                    for i in inputs_summary(job.inputs, labels))
-    media = [output.html(max_height="480px") for output in job.outputs]
+    # A result that was saved carries what outlives its URL (thumbnail or poster, local copy): show that, so
+    # the copy still shows it from disk, exported, and after the URL expired; else the URL itself.
+    media = [output_html(output.to_dict()) if output.thumb or output.local else output.html(max_height="480px")
+             for output in job.outputs]
     error = f"<pre style='color:#cf222e;white-space:pre-wrap'>{_esc(job.error)}</pre>" if job.error else ""
     # what must not pass silently (auto-save failed, outputs not understood, journal not writable): shown too
     error += "".join(f"<pre style='color:#9a6700;white-space:pre-wrap'>{_esc(w)}</pre>" for w in job.warnings)
@@ -90,6 +94,11 @@ def job_html(job: Job, labels: dict[str, str] | None = None) -> str:
     )
 
 
-def static_copy(cards: list[str], empty: str = "") -> str:
-    """The text/html fallback output: job cards (or a line saying there are none) plus the style above."""
-    return f"{_STYLE}<div class='rcnb-static'>{''.join(cards) or _esc(empty)}</div>"
+def static_copy(cards: list[str], empty: str = "", copy_id: str = "") -> str:
+    """The text/html fallback output: job cards (or a line saying there are none) plus the style above.
+
+    `copy_id` marks the copy (data-rcnb-copy) so that its live view hides it wherever the view renders
+    (js/copy_guard.js): one card, not two, in front ends the style above does not reach (VS Code, Colab).
+    """
+    mark = f" data-rcnb-copy='{_esc(copy_id)}'" if copy_id else ""
+    return f"{_STYLE}<div class='rcnb-static'{mark}>{''.join(cards) or _esc(empty)}</div>"

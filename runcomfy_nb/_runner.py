@@ -10,10 +10,11 @@ import asyncio
 import json
 import logging
 import time
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from . import costs
+from . import costs, saving
 from ._http import error_text, normalise_status
 from ._job import TERMINAL
 from ._loop import spawn
@@ -231,22 +232,28 @@ async def _autosave(job: Job, outputs: list[Output]) -> None:
     works when the URLs expire. The job is already "completed" when this runs (a slow output host holds no job
     hostage); it is bounded by settings.autosave_deadline and ends in `job.save_state` "saved" or
     "save failed: …" (also in `job.warnings` and the log). Downloads stream to disk on this loop."""
-    folder = settings.autosave_dir
-    if not folder:
+    folder = saving.autosave_folder(settings.autosave_dir)
+    if folder is None:
         return
-    target = Path(folder).expanduser().resolve()
+    target = folder.expanduser().resolve()
     failures: list[str] = []
 
     async def save(output: Output) -> None:
         if output.saved_path is not None and output.saved_path.exists():
             return  # kept already (a re-attached job)
         try:
-            path = (target / output.name).resolve()
-            if path.parent != target:  # output names are sanitised already; belt and braces
-                raise ValueError(f"refusing to write outside {target}: {output.name!r}")
+            # streamed to a hidden file, then named (naming.py), given its inputs (params.py) and a thumbnail or
+            # poster (thumbnails.py) for the static copy, the widget state and the journal: in a worker thread
+            download = target / f".{output.name}.download"
             await asyncio.get_running_loop().run_in_executor(None, lambda: target.mkdir(parents=True, exist_ok=True))
-            await output.download_to(path)
-            output.saved_path = path
+            await output.download_to(download)
+            saved = await asyncio.get_running_loop().run_in_executor(None, partial(
+                saving.save_output, download, target, model_id=job.model_id, inputs=job.inputs,
+                request_id=job.request_id or "", index=outputs.index(output),
+                ext=PurePosixPath(output.name).suffix.lstrip(".") or "bin", mime=output.mime))
+            lasting = saved.to_dict(relative_to=Path.cwd())  # the kernel's folder is the notebook's
+            output.saved_path, output.local = saved.path, lasting["local"]
+            output.thumb, output.duration = lasting.get("thumb"), lasting.get("duration")
         except Exception as error:
             failures.append(f"{output.name}: {error}")
 

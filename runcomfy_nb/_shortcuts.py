@@ -9,6 +9,7 @@ from ._client import client_for, default_client, shipped_models
 from ._job import Job
 from ._journal import default_journal
 from .errors import ConfigError, NotFoundError
+from .records import JobList
 
 
 def submit(model_id: str, inputs: dict[str, Any] | None = None, /, **kwargs: Any) -> Job:
@@ -32,9 +33,11 @@ def schema(model_id: str) -> dict[str, Any] | None:
         return schemas.shipped_schema(model_id)
 
 
-def jobs(limit: int | None = 50, model_id: str | None = None) -> list[dict[str, Any]]:
-    """The journal, newest first: request_id, model_id, status, inputs, outputs, timestamps, base_url."""
-    return default_journal().list(limit=limit, model_id=model_id)
+def jobs(limit: int | None = 50, model_id: str | None = None) -> JobList:
+    """The journal, newest first: request_id, model_id, status, inputs, outputs, timestamps, base_url.
+
+    A list of dicts that reads as a table (text in a terminal; with result thumbnails in a notebook)."""
+    return JobList(default_journal().list(limit=limit, model_id=model_id))
 
 
 def attach(request_id: str) -> Job:

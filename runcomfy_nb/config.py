@@ -172,12 +172,14 @@ def resolve(token: str | Secret | None = None, base_url: str | None = None) -> E
 
 
 SETTINGS_HELP = {
-    "autosave_dir": "Download every output here as soon as its job completes (results expire).",
+    "autosave_dir": ("Keep a copy of every output here once its job completes (results expire). Unset: "
+                     "runcomfy_outputs/ beside the notebook (nothing in a plain script); \"off\": no copies."),
     "save_dir": "Where the widget's Save button and Output.save() write by default.",
     "validate": "Validate inputs against the model's schema before sending.",
     "debug": "Show full tracebacks for user errors instead of one short message.",
     "max_in_flight": "Per sweep: how many jobs may be submitted and unfinished at once; the rest wait locally.",
     "max_in_flight_total": "Across all sweeps of one client: jobs submitted and unfinished at once.",
+    "progress": "A progress line while job.wait() blocks: auto (on a terminal only), always, never.",
     "budget_usd": "Refuse a submit or sweep whose estimated cost would pass this kernel's budget (USD; None: no budget).",
     "max_response_bytes": "Largest API answer accepted, decoded (bytes; a gzip bomb stops here).",
     "max_download_bytes": "Largest output file streamed to disk by save/auto-save (bytes).",
@@ -208,6 +210,8 @@ class Settings:
     max_in_flight: int = 4  # per sweep: submitted-and-unfinished jobs at once; the rest wait locally
     max_in_flight_total: int = 16  # across all sweeps of one client (protects the account's rate limit)
     budget_usd: float | None = None  # refuse a submit/sweep whose estimated cost would pass this kernel's budget
+    progress: str = "auto"  # job.wait()'s progress line: "auto" (a terminal only) | "always" | "never"
 
 
-settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None)
+settings = Settings(autosave_dir=os.environ.get("RUNCOMFY_NB_AUTOSAVE") or None,
+                    progress=os.environ.get("RUNCOMFY_NB_PROGRESS", "").strip().lower() or "auto")

@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 
 from .errors import brief
 
-SUBCOMMANDS = ("models", "info", "form", "jobs", "attach", "cancel", "sim", "sweep")
+SUBCOMMANDS = ("models", "info", "form", "jobs", "history", "attach", "cancel", "sim", "sweep")
 _OPTIONS_WITH_VALUE = {"-o", "--out", "--timeout"}
 _KEY_LINE = re.compile(r"^([^\s:=#]+)\s*:(?:\s|$)(.*)$")
 # $name or $name.attr (IPython's spelling); `$$` is a literal dollar.

@@ -299,6 +299,10 @@ class RunComfyMagics(Magics):
             limit = int(rest[0]) if rest and rest[0].isdigit() else 20
             display(HTML(_jobs_table(api.jobs(limit=limit))))
             return None
+        if name == "history":  # %runcomfy history [MODEL] [TEXT…]: the paged gallery of earlier runs
+            from .historyview import history
+
+            return history(rest[0] if rest else None, " ".join(rest[1:]) or None)
         if name == "sim":
             return self._sim(rest)
         if not rest:

@@ -15,9 +15,13 @@ import traitlets
 from . import schemas
 from ._client import Client, default_client
 from ._job import Job
+from ._journal import default_journal
 from ._media import prepare_media
+from ._outputs import output_from_dict
 from ._render import job_html, static_copy
+from .config import settings
 from .errors import InputValidationError, brief
+from .records import JobList
 from .seeds import MODES, SeedControl
 from .widgets import STATIC, _on_loop, _Persisted, job_state, run_fresh
 
@@ -33,8 +37,8 @@ class ModelForm(_Persisted):
     them; `rc.form(model, seed=rc.seed_control("increment", 100))` sets one from Python.
     """
 
-    _esm = STATIC / "form.js"
-    _css = STATIC / "widgets.css"
+    _bundle_esm = STATIC / "form.js"
+    _bundle_css = STATIC / "widgets.css"
 
     # not `model_id`: ipywidgets.Widget.model_id is the comm id that views point at
     model_key = traitlets.Unicode("").tag(sync=True)
@@ -46,6 +50,7 @@ class ModelForm(_Persisted):
     busy = traitlets.Bool(False).tag(sync=True)
     history: traitlets.List[Any] = traitlets.List().tag(sync=True)
     seed_modes = traitlets.Dict().tag(sync=True)  # seed field -> "fixed" | "increment" | "randomize"
+    earlier: traitlets.List[Any] = traitlets.List().tag(sync=True)  # this model's journal rows (gallery items)
 
     def __init__(self, model_id: str, client: Client | None = None, **initial: Any) -> None:
         from .errors import ConfigError
@@ -78,6 +83,8 @@ class ModelForm(_Persisted):
         self.observe(self._validate, names="values")
         self._validate()
         self.on_msg(self._on_front_end_message)
+        self._earlier_rows = earlier_runs(model_id)
+        self.earlier = self._earlier_rows.gallery_items()
 
     def __repr__(self) -> str:
         return f"<ModelForm {self.model_key} runs={len(self.jobs)}>"
@@ -215,6 +222,8 @@ class ModelForm(_Persisted):
             self.submit()
         elif kind == "reset":
             self.reset()
+        elif isinstance(kind, str) and kind.startswith("earlier_"):
+            self._earlier_action(kind.removeprefix("earlier_"), content)
         elif kind in ("load", "cancel", "run_again"):
             job = self._named_run(content)
             if job is not None and kind == "load":
@@ -235,11 +244,35 @@ class ModelForm(_Persisted):
         index = content.get("index")
         return jobs[index] if isinstance(index, int) and 0 <= index < len(jobs) else None
 
+    def _earlier_action(self, kind: str, content: dict[str, Any]) -> None:
+        """An earlier run's button: load its inputs here, run them again, or save its results."""
+        row = next((r for r in self._earlier_rows if r.get("local_id") == content.get("local_id")), None)
+        if row is None:
+            return
+        values = {**self._defaults, **JobList([row]).gallery_items()[0]["inputs"]}
+        if kind in ("load", "run_again"):
+            _on_loop(lambda: setattr(self, "values", values))
+        if kind == "run_again":
+            self.submit()
+        elif kind == "save":
+            for item in row.get("outputs") or []:
+                output = output_from_dict(item, row.get("request_id") or "")
+                if not (output.saved_path and output.saved_path.is_file()):
+                    output.save(settings.save_dir)
+
     def _fallback_html(self) -> str:
         rendered = self._rendered
         cards = [(rendered[job.local_id][1] if job.local_id in rendered else None) or job_html(job, self._labels)
                  for job in list(self.jobs)]
-        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet")
+        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet", copy_id=self.copy_id)
+
+
+def earlier_runs(model_id: str, limit: int = 24) -> JobList:
+    """This model's latest runs from the journal (any form, cell or kernel), newest first; none if unreadable."""
+    try:
+        return JobList(default_journal().list(limit=limit, model_id=model_id))
+    except Exception:  # a broken journal must not break the form
+        return JobList()
 
 
 def _control(mode: str, value: Any) -> SeedControl | None:

@@ -73,6 +73,14 @@ def default_output_dir(shell: Any = "auto", env: Mapping[str, str] | None = None
     return Path.cwd() / OUTPUT_DIR_NAME
 
 
+def autosave_folder(configured: str | os.PathLike[str] | None) -> Path | None:
+    """Where a completed job's outputs go: the configured folder (`rc.settings.autosave_dir`); "off" (or 0,
+    false, no, none) saves nothing; unset: `default_output_dir()` (beside the notebook; nothing in a script)."""
+    if configured is None or str(configured).strip() == "":
+        return default_output_dir()
+    return None if str(configured).strip().lower() in _OFF else Path(configured)
+
+
 def kind_of(ext: str, mime: str | None = None) -> str:
     """"image", "video" or "file", from the extension, else the media type."""
     ext = ext.lower().lstrip(".")
@@ -96,11 +104,13 @@ def _write_once(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def save_output(data: bytes, folder: str | os.PathLike[str], *, model_id: str, inputs: dict[str, Any],
+def save_output(data: bytes | Path, folder: str | os.PathLike[str], *, model_id: str, inputs: dict[str, Any],
                 request_id: str, index: int, ext: str, mime: str | None = None,
                 preview: bool = True) -> SavedOutput:
     """Write one result into `folder` (made if needed) and return where it went and its preview.
 
+    `data` is the bytes, or a file already downloaded (moved into place, so a large video is never read whole;
+    a picture is read to add its inputs and make its thumbnail).
     PNGs carry their inputs inside (the pixels untouched); other files get `<name>.json`. A preview that cannot be
     made (not decodable, PyAV missing for a poster) never fails the save: `thumbnail` is None and
     `preview_error` says why. CPU-bound: call it from a worker thread.
@@ -112,11 +122,21 @@ def save_output(data: bytes, folder: str | os.PathLike[str], *, model_id: str, i
     kind = kind_of(ext, mime)
     record = params.params_record(model_id, inputs, request_id=request_id)
     params_path = path
-    try:
-        _write_once(path, params.png_with_params(data, record))
-    except params.ParamsError:  # not a PNG (or a broken one): keep the bytes as they came, inputs beside them
-        _write_once(path, data)
+    source = data if isinstance(data, Path) else None
+    if source is not None and kind != "image":  # a video or other file: moved, never read whole
+        os.replace(source, path)
         params_path = params.write_sidecar(path, record)
+        data = b""
+    else:
+        data = source.read_bytes() if source is not None else data
+        assert isinstance(data, bytes)
+        try:
+            _write_once(path, params.png_with_params(data, record))
+        except params.ParamsError:  # not a PNG (or a broken one): keep the bytes as they came, inputs beside them
+            _write_once(path, data)
+            params_path = params.write_sidecar(path, record)
+        if source is not None:
+            source.unlink(missing_ok=True)
     thumb, duration, error = None, None, ""
     if preview and kind == "image":
         try:

@@ -141,7 +141,7 @@ class Sweep:
     def _ipython_display_(self) -> None:
         """In a notebook: the live grid (SweepView), plus a static copy (attached by the presentation layer)."""
         presenter = _hooks.get_sweep_presenter()
-        if presenter is None:
+        if presenter is None or _hooks.text_only():  # terminal IPython: the one-line status, nothing later
             print(repr(self))
         else:
             presenter.display_sweep(self)

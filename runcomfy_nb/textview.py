@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from .config import settings
+
 PROGRESS_MODES = ("auto", "always", "never")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _STATUS_WORDS = {"in_queue": "in queue", "in_progress": "running", "submitting": "submitting"}
@@ -78,6 +80,9 @@ def status_line(job: Any, now: float | None = None) -> str:
     outputs = list(getattr(job, "outputs", None) or [])
     if outputs:
         parts.append(_count(outputs))
+    save_state = str(getattr(job, "save_state", "") or "")
+    if save_state and save_state != "saved":  # "saving", "save failed: …" (the auto-save after completion)
+        parts.append(clean(save_state, _ERROR_CHARS))
     error = getattr(job, "error", "") or ""
     if error and status in ("failed", "cancelled"):
         parts.append(clean(error, _ERROR_CHARS))
@@ -147,6 +152,11 @@ class ProgressLine:
 
     def __exit__(self, *_exc: object) -> None:
         self.finish()
+
+
+def progress_line(stream: TextIO | None = None) -> ProgressLine:
+    """A ProgressLine in the mode `rc.settings.progress` says (env RUNCOMFY_NB_PROGRESS): auto/always/never."""
+    return ProgressLine(stream, mode=settings.progress)
 
 
 def wait_with_progress(wait: Callable[[float], bool], describe: Callable[[], str], *,

@@ -14,12 +14,12 @@ import concurrent.futures
 import contextvars
 import datetime as dt
 import functools
+import uuid
 import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 from IPython.display import HTML, DisplayHandle, display
 
@@ -30,6 +30,7 @@ from ._loop import get_loop, in_loop_thread, spawn
 from ._render import inputs_summary, job_html, static_copy
 from .config import settings
 from .seeds import seed_of
+from .shared_module import SharedModuleWidget
 
 STATIC = Path(__file__).parent / "static"
 # job local id -> its live view, made once; the job does not know its views, and a closed view is forgotten
@@ -100,8 +101,11 @@ def _save_outputs(job: Job) -> str:
     return f"Saved {len(paths)} file{'s' if len(paths) != 1 else ''} to {paths[0].parent}"
 
 
-class _Persisted(anywidget.AnyWidget):
+class _Persisted(SharedModuleWidget):
     """Displays itself plus a static text/html copy (display_id) that stays in the saved notebook.
+
+    The bundle is stored once per notebook (shared_module), and the copy carries `copy_id`, which the live view
+    hides while it renders (js/copy_guard.js), so front ends with a widget manager show one card.
 
     Every display of one widget (`job` shown in two cells) shares one display_id, so one update refreshes every
     copy: with a handle per display, the copies made before the last one stayed at the state they were shown in
@@ -109,6 +113,12 @@ class _Persisted(anywidget.AnyWidget):
     """
 
     _fallback_handle: Any = None
+    copy_id = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not self.copy_id:
+            self.copy_id = uuid.uuid4().hex[:16]
 
     def _fallback_html(self) -> str:
         raise NotImplementedError
@@ -147,8 +157,8 @@ class JobView(_Persisted):
     A reused job says "reused from <time>" and offers Run again: the view then follows the fresh job.
     """
 
-    _esm = STATIC / "jobview.js"
-    _css = STATIC / "widgets.css"
+    _bundle_esm = STATIC / "jobview.js"
+    _bundle_css = STATIC / "widgets.css"
 
     # not `model_id`: ipywidgets.Widget.model_id is the comm id that views point at
     model_key = traitlets.Unicode("").tag(sync=True)
@@ -199,7 +209,7 @@ class JobView(_Persisted):
             self._refresh_fallback()
 
     def _fallback_html(self) -> str:
-        return static_copy([job_html(self.job, self._labels)])
+        return static_copy([job_html(self.job, self._labels)], copy_id=self.copy_id)
 
     def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

@@ -14,8 +14,10 @@ TEST_TOKEN = "rc-test-token-7f3a9c"
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own journal and never sees a real token."""
+    """Each test gets its own journal and working directory (where a notebook's outputs are saved) and never
+    sees a real token."""
     home = tmp_path / "rcnb-home"
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RUNCOMFY_NB_HOME", str(home))
     for name in ("RUNCOMFY_API_TOKEN", "RUNCOMFY_API_KEY", "RUNCOMFY_TOKEN", "RUNCOMFY_API_BASE",
                  "RUNCOMFY_MODEL_API_BASE", "RUNCOMFY_NB_AUTOSAVE"):

@@ -18,8 +18,10 @@ _MARK = "@@rc-json@@ "
 class Kernel:
     """A kernel plus every iopub message it has sent so far."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
-        kwargs = {"env": {**os.environ, **env}} if env else {}
+    def __init__(self, env: dict[str, str] | None = None, cwd: str | Path | None = None) -> None:
+        kwargs: dict[str, Any] = {"env": {**os.environ, **env}} if env else {}
+        if cwd is not None:  # the notebook's folder: where its outputs are saved
+            kwargs["cwd"] = str(cwd)
         self.manager, self.client = start_new_kernel(kernel_name="python3", **kwargs)
         self.messages: list[dict[str, Any]] = []
 
@@ -139,7 +141,7 @@ class Kernel:
 
 def runcomfy_kernel(sim_url: str, home: str | Path, env: dict[str, str] | None = None) -> Kernel:
     """A kernel with the extension loaded, its journal in `home`, talking to the simulator the test runs."""
-    kernel = Kernel(env={"RUNCOMFY_NB_HOME": str(home), **(env or {})})
+    kernel = Kernel(env={"RUNCOMFY_NB_HOME": str(home), **(env or {})}, cwd=Path(home).parent)
     kernel.run(f"""
 %load_ext runcomfy_nb
 import runcomfy_nb as rc, os

@@ -165,7 +165,11 @@ def render_everything(error: BaseException) -> str:
     texts = [str(error), repr(error), repr(error.args), repr(getattr(error, "body", None)),
              "".join(traceback.format_exception(error)),
              "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())]
-    texts.append(VerboseTB(theme_name="nocolor", include_vars=True).text(type(error), error, error.__traceback__))
+    try:
+        verbose = VerboseTB(theme_name="nocolor", include_vars=True)
+    except TypeError:  # IPython 8 names its colours differently
+        verbose = VerboseTB(color_scheme="NoColor", include_vars=True)
+    texts.append(verbose.text(type(error), error, error.__traceback__))
     return "\n".join(texts)
 
 

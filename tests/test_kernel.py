@@ -58,7 +58,9 @@ def test_magic_streams_states_while_another_cell_blocks(kernel: Kernel, sim: Any
     assert shown[0]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"] == comm_id
     assert "rcnb-static" in shown[1]["data"]["text/html"] and shown[1]["transient"]["display_id"]
     final_copy = [c for c in shown if c.get("transient", {}).get("display_id") == shown[1]["transient"]["display_id"]][-1]
-    assert "completed" in final_copy["data"]["text/html"] and final["outputs"][0]["url"] in final_copy["data"]["text/html"]
+    # saved beside the notebook by default: the copy embeds the thumbnail and links the local copy, not the URL
+    assert "completed" in final_copy["data"]["text/html"] and final["outputs"][0]["local"] in final_copy["data"]["text/html"]
+    assert final["outputs"][0]["thumb"]["src"] in final_copy["data"]["text/html"]
 
 
 def test_cancel_message_on_a_queued_job(kernel: Kernel, sim: Any) -> None:

@@ -21,7 +21,7 @@ def _lint_imports(source: Path = ROOT) -> subprocess.CompletedProcess[str]:
     if not Path(exe).exists():
         exe = shutil.which("lint-imports") or exe
     env = {**os.environ, "PYTHONPATH": str(source)}
-    return subprocess.run([exe, "--no-cache", str(ROOT / ".importlinter")], cwd=source, env=env,
+    return subprocess.run([exe, "--no-cache", "--config", str(ROOT / ".importlinter")], cwd=source, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -284,3 +284,13 @@ def test_info_lists_fields_with_types_ranges_choices_defaults(ip: Any, sim: Any)
     assert len(python.fields[2]["choices"]) == 13 and python.fields[2]["default"] == "1440:810 (16:9)"
     error, text = shown(ip, "%runcomfy info wan-ai/wan-2-6/text-to-image")
     assert isinstance(error, rc.NotFoundError) and f"did you mean '{WAN}'" in text and "Traceback" not in text
+
+
+def test_history_subcommand_shows_the_gallery_filtered(ip: Any) -> None:
+    run(ip, f'%runcomfy {WAN} prompt="an old owl" aspect_ratio="1024:1024 (1:1)" --wait')
+    run(ip, f'%runcomfy {WAN} prompt="a young fox" aspect_ratio="1024:1024 (1:1)" --wait')
+    view, captured = run(ip, "%runcomfy history wan owl")
+    assert isinstance(view, rc.HistoryView) and view.total == 1
+    assert [i["summary"]["prompt"] for i in view.items] == ["an old owl"]
+    everything, _ = run(ip, "%runcomfy history")
+    assert everything.total == 2

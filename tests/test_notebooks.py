@@ -50,10 +50,13 @@ def test_quickstart_and_its_html_export(tmp_path: Path, monkeypatch: pytest.Monk
     notebook = execute(quickstart, tmp_path)
     last = "".join(o.get("text", "") for o in notebook.cells[-1]["outputs"] if o.get("output_type") == "stream")
     assert len(re.findall(r"\['(image|video)'\]", last)) == 3
+    # kept by default beside the notebook: 2 PNGs (inputs inside) and a video with its inputs in a sidecar
     saved = sorted(p.name for p in (tmp_path / "runcomfy_outputs").iterdir())
-    assert len(saved) == 3 and sum(name.endswith(".png") for name in saved) == 2
+    assert len(saved) == 4 and sum(name.endswith(".png") for name in saved) == 2
+    assert sum(name.endswith(".mp4") for name in saved) == sum(name.endswith(".mp4.json") for name in saved) == 1
     html, _ = HTMLExporter().from_notebook_node(notebook)
-    images = re.findall(r'<img [^>]*src="(http://127\.0\.0\.1:\d+/[^"]+\.png)"', html)
-    videos = re.findall(r'<video [^>]*src="(http://127\.0\.0\.1:\d+/[^"]+\.mp4)"', html)
-    assert len(images) >= 2 and len(videos) >= 1, "the static copies of finished jobs carry their results"
+    # the static copies embed each result's thumbnail (the video's poster) and link its local copy
+    linked = re.findall(r'<a href="(runcomfy_outputs/[^"]+)"[^>]*><img [^>]*src="data:image/(?:webp|jpeg);base64,', html)
+    assert {name for name in saved if not name.endswith(".json")} <= {Path(p).name for p in linked}, \
+        "the static copies of finished jobs carry their results"
     assert "completed" in html and "simulator" in html

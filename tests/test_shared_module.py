@@ -101,3 +101,27 @@ def test_inline_mode_is_plain_anywidget() -> None:
 def test_module_host_is_reused_across_views() -> None:
     assert ModuleHost.for_bundle("x", "y") is ModuleHost.for_bundle("x", "y")
     assert ModuleHost.for_bundle("x", "y") is not ModuleHost.for_bundle("x", "z")
+
+
+def test_job_views_and_forms_share_one_bundle_and_mark_their_static_copy(client: object) -> None:
+    from runcomfy_nb.modelform import ModelForm
+    from runcomfy_nb.widgets import JobView
+
+    jobs = [client.submit("wan-ai/wan-2-5/text-to-image", prompt=f"small {i}",  # type: ignore[attr-defined]
+                          aspect_ratio="1024:1024 (1:1)") for i in range(3)]
+    for job in jobs:
+        job.wait(timeout=60)
+    views = [JobView(job) for job in jobs]
+    form = ModelForm("wan-ai/wan-2-5/text-to-image", client=client)
+    try:
+        state = json.dumps(saved_state([*views, form]))
+        assert state.count(json.dumps((STATIC / "jobview.js").read_text()[-300:])[1:-1]) == 1
+        assert state.count(json.dumps((STATIC / "form.js").read_text()[-300:])[1:-1]) == 1
+        assert all(v.get_state()["_esm"] == STUB_ESM for v in [*views, form])
+        ids = {v.copy_id for v in [*views, form]}
+        assert len(ids) == 4 and all(len(i) == 16 for i in ids)
+        for view in [*views, form]:  # the copy says which view hides it
+            assert f"data-rcnb-copy='{view.copy_id}'" in view._fallback_html()
+    finally:
+        for widget in [*views, form]:
+            widget.close()

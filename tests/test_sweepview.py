@@ -119,7 +119,9 @@ def test_displaying_a_sweep_shows_the_grid_and_a_static_copy(client: Any) -> Non
     sw.wait(timeout=60)
 
 
-def test_a_video_sweep_gets_poster_thumbnails(client: Any, sim: Any) -> None:
+def test_a_video_sweep_gets_poster_thumbnails(client: Any, sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # not kept (an IPython shell made earlier in this process would turn auto-saving on beside the "notebook")
+    monkeypatch.setattr(rc.settings, "autosave_dir", "off")
     sim.configure(time_scale=0.02)
     sw = client.sweep(I2V, {"600_prompt": ["drift left", "drift right"], "608_image": RED, "598_seed": 3,
                             "602_widthx602_height": "480x480 (1:1)", "602_num_frames": 81})

@@ -1,5 +1,26 @@
 // Built from js/ by `npm run build` (esbuild). Do not edit: edit js/ and rebuild.
 
+// js/copy_guard.js
+var COPY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+function hideStaticCopy(el, copyId) {
+  if (typeof copyId !== "string" || !COPY_ID.test(copyId)) return () => {
+  };
+  const doc = el.ownerDocument;
+  const root = el.getRootNode();
+  const targets = [doc.head || doc.documentElement];
+  if (root && root.nodeType === 11) targets.push(root);
+  const styles = targets.map((target) => {
+    const style = doc.createElement("style");
+    style.dataset.rcnbCopyGuard = copyId;
+    style.textContent = `[data-rcnb-copy="${copyId}"]{display:none !important}`;
+    target.appendChild(style);
+    return style;
+  });
+  return () => {
+    for (const style of styles) style.remove();
+  };
+}
+
 // js/shared.js
 var TICK_MS = 250;
 var KNOWN_STATUSES = Object.freeze(["submitting", "in_queue", "in_progress", "completed", "failed", "cancelled"]);
@@ -513,6 +534,162 @@ function describeDataUri(uri) {
   return `${m && m[1] || "data"} · ${formatBytes(bytes)}`;
 }
 
+// js/gallery.js
+var GALLERY_ACTIONS = Object.freeze([
+  ["load", "Load into form"],
+  ["use_as_input", "Use as input"],
+  ["save", "Save"],
+  ["run_again", "Run again"]
+]);
+var isObj = (v) => v != null && typeof v === "object" && !Array.isArray(v);
+function thumbOf(output) {
+  const thumb = isObj(output?.thumb) ? output.thumb : isObj(output?.poster) ? output.poster : null;
+  return thumb && typeof thumb.src === "string" ? thumb.src : null;
+}
+function durationText(seconds) {
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) return "";
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
+}
+function actionsFor(item) {
+  const outputs = asList(item?.outputs);
+  const completed = asText(item?.summary?.status) === "completed";
+  return {
+    load: isObj(item?.inputs),
+    use_as_input: completed && outputs.some((o) => o?.kind === "image"),
+    save: completed && outputs.length > 0,
+    run_again: isObj(item?.inputs)
+  };
+}
+function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) => type) }) {
+  const h = hyper(doc);
+  const listeners = [];
+  const listen = (node, type, fn) => {
+    node.addEventListener(type, fn);
+    listeners.push([node, type, fn]);
+  };
+  const dropInside = (container) => {
+    for (let i = listeners.length - 1; i >= 0; i--) {
+      const [node, type, fn] = listeners[i];
+      if (node !== container && container.contains(node)) {
+        node.removeEventListener(type, fn);
+        listeners.splice(i, 1);
+      }
+    }
+  };
+  const grid = h("div", { class: "rcnb-gallery-grid", role: "list" });
+  const viewer = h("div", { class: "rcnb-gallery-viewer", hidden: true, tabindex: "-1" });
+  const empty = h("div", { class: "rcnb-gallery-empty", text: "No runs yet." });
+  const el = h("div", { class: "rcnb-gallery" }, empty, grid, viewer);
+  const state = { items: [], openId: null, outputIndex: 0 };
+  function tile(item) {
+    const output = asList(item.outputs)[0];
+    const button = h("button", {
+      class: "rcnb-gallery-tile",
+      type: "button",
+      role: "listitem",
+      "data-id": asText(item.local_id),
+      "data-status": asText(item.summary?.status),
+      title: asText(item.summary?.prompt)
+    });
+    const img = h("img", { class: "rcnb-gallery-thumb", alt: asText(item.summary?.prompt), loading: "lazy" });
+    if (setSafeUrl(img, "src", thumbOf(output) ?? (output?.kind === "image" ? output?.url : null))) button.append(img);
+    else button.append(h("span", { class: "rcnb-gallery-nothumb", text: asText(item.summary?.status).replace("_", " ") || "…" }));
+    const badges = [];
+    if (output?.kind === "video") badges.push(`▶ ${durationText(output.duration)}`.trim());
+    if (asList(item.outputs).length > 1) badges.push(`×${asList(item.outputs).length}`);
+    if (badges.length) button.append(h("span", { class: "rcnb-gallery-badge", text: badges.join(" ") }));
+    listen(button, "click", () => open(asText(item.local_id)));
+    return button;
+  }
+  function renderViewer() {
+    dropInside(viewer);
+    viewer.replaceChildren();
+    const item = state.items.find((i) => asText(i.local_id) === state.openId);
+    viewer.hidden = !item;
+    if (!item) return;
+    const outputs = asList(item.outputs);
+    const output = outputs[state.outputIndex] ?? outputs[0];
+    const picture = h("img", { class: "rcnb-gallery-full", alt: asText(item.summary?.prompt) });
+    const fallback = thumbOf(output);
+    const full = output?.kind === "image" ? output.url : null;
+    if (setSafeUrl(picture, "src", full ?? fallback)) {
+      if (full && fallback) listen(picture, "error", () => setSafeUrl(picture, "src", fallback));
+      viewer.append(picture);
+    }
+    if (outputs.length > 1) {
+      const pager = h("div", { class: "rcnb-gallery-pager" });
+      outputs.forEach((_, index) => {
+        const b = h("button", {
+          type: "button",
+          class: "rcnb-gallery-page",
+          text: String(index + 1),
+          "aria-pressed": String(index === state.outputIndex)
+        });
+        listen(b, "click", () => {
+          state.outputIndex = index;
+          renderViewer();
+        });
+        pager.append(b);
+      });
+      viewer.append(pager);
+    }
+    const s = isObj(item.summary) ? item.summary : {};
+    viewer.append(h("div", {
+      class: "rcnb-gallery-meta",
+      text: [s.when, asText(item.model_id), s.status, s.time, s.cost].filter(Boolean).map(asText).join(" · ")
+    }));
+    const rows = h("dl", { class: "rcnb-gallery-inputs" });
+    for (const [key, value] of Object.entries(isObj(item.inputs) ? item.inputs : {})) {
+      rows.append(h("dt", { text: key }), h("dd", { text: typeof value === "string" ? value : JSON.stringify(value) }));
+    }
+    for (const [key, media] of Object.entries(isObj(item.inline_media) ? item.inline_media : {})) {
+      const size = typeof media?.bytes === "number" ? `, ${Math.max(1, Math.round(media.bytes / 1024))} KiB` : "";
+      rows.append(h("dt", { text: key }), h("dd", { class: "rcnb-gallery-inline", text: `inline ${asText(media?.mime)}${size} (not kept: choose it again)` }));
+    }
+    viewer.append(rows);
+    const allowed = actionsFor(item);
+    const bar = h("div", { class: "rcnb-gallery-actions" });
+    for (const [type, label] of GALLERY_ACTIONS) {
+      if (!allowed[type] || !actions.includes(type)) continue;
+      const b = h("button", { type: "button", class: `rcnb-gallery-action rcnb-gallery-${type}`, text: label });
+      listen(b, "click", () => onAction(type, item, state.outputIndex));
+      bar.append(b);
+    }
+    const closeButton = h("button", { type: "button", class: "rcnb-gallery-close", text: "Close" });
+    listen(closeButton, "click", close);
+    bar.append(closeButton);
+    viewer.append(bar);
+  }
+  function open(localId) {
+    state.openId = localId;
+    state.outputIndex = 0;
+    renderViewer();
+    for (const t of grid.children) t.classList.toggle("rcnb-gallery-open", t.dataset.id === localId);
+  }
+  function close() {
+    state.openId = null;
+    renderViewer();
+    for (const t of grid.children) t.classList.remove("rcnb-gallery-open");
+  }
+  function update(items) {
+    dropInside(grid);
+    state.items = asList(items).filter(isObj);
+    grid.replaceChildren(...state.items.map(tile));
+    empty.hidden = state.items.length > 0;
+    if (state.openId && !state.items.some((i) => asText(i.local_id) === state.openId)) state.openId = null;
+    renderViewer();
+  }
+  listen(viewer, "keydown", (event) => {
+    if (event.key === "Escape") close();
+  });
+  function destroy() {
+    for (const [node, type, fn] of listeners) node.removeEventListener(type, fn);
+    listeners.length = 0;
+    el.remove();
+  }
+  return { el, update, open, close, destroy, listenerCount: () => listeners.length };
+}
+
 // js/jobcard.js
 function createJobCard(doc, opts = {}) {
   const h = hyper(doc);
@@ -624,16 +801,29 @@ function createJobCard(doc, opts = {}) {
         cap
       );
     }
+    const thumb = out.thumb && typeof out.thumb === "object" && safeUrl(out.thumb.src) ? out.thumb.src : null;
     if (kind === "image") {
       const img = h("img", { class: "rcnb-media", alt: name, loading: "lazy", title: "click to enlarge" });
       setSafeUrl(img, "src", url);
+      if (thumb) listen(img, "error", () => {
+        if (img.getAttribute("src") !== thumb) setSafeUrl(img, "src", thumb);
+      });
       listen(img, "click", () => openLightbox(url, name));
       return h("figure", { class: "rcnb-output rcnb-output-image" }, img, cap);
     }
     if (kind === "video") {
       const video = h("video", { class: "rcnb-media", controls: true, preload: "metadata", playsinline: true });
       setSafeUrl(video, "src", url);
-      return h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) video.setAttribute("poster", thumb);
+      const figure = h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) {
+        listen(video, "error", () => {
+          const still = h("img", { class: "rcnb-media rcnb-poster", alt: name });
+          setSafeUrl(still, "src", thumb);
+          video.replaceWith(still);
+        });
+      }
+      return figure;
     }
     const a = h("a", { class: "rcnb-file", target: "_blank", rel: "noopener noreferrer", text: name });
     setSafeUrl(a, "href", url);
@@ -777,6 +967,7 @@ function render({ model, el }) {
   const typing = debouncer(TYPING_DEBOUNCE_MS);
   const uid = `rcnb-${Math.random().toString(36).slice(2, 10)}`;
   let disposed = false;
+  const showCopy = hideStaticCopy(el, model.get("copy_id"));
   const title = h("span", { class: "rcnb-title" });
   const modelId = h("code", { class: "rcnb-model-id" });
   const simBadge = h("span", { class: "rcnb-badge rcnb-sim", text: "simulator", title: "talking to the offline simulator, not the real API" });
@@ -790,6 +981,15 @@ function render({ model, el }) {
   const busyText = h("span", { class: "rcnb-busy", role: "status", hidden: true }, h("span", { class: "rcnb-spinner", "aria-hidden": "true" }), "submitting…");
   const historyList = h("div", { class: "rcnb-history-list" });
   const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), historyList);
+  const earlier = createGallery(doc, {
+    actions: ["load", "save", "run_again"],
+    onAction: (type, item, outputIndex) => model.send({ type: `earlier_${type}`, local_id: asText(item?.local_id), output_index: outputIndex })
+  });
+  const earlierBox = h("section", { class: "rcnb-earlier", hidden: true }, h("div", { class: "rcnb-history-title", text: "Earlier runs" }), earlier.el);
+  const renderEarlier = () => {
+    earlier.update(model.get("earlier"));
+    earlierBox.hidden = asList(model.get("earlier")).length === 0;
+  };
   const root = h(
     "div",
     { class: "rcnb-root rcnb-form" },
@@ -797,7 +997,8 @@ function render({ model, el }) {
     formError,
     fieldsBox,
     h("div", { class: "rcnb-actions" }, submitBtn, resetBtn, busyText),
-    historyBox
+    historyBox,
+    earlierBox
   );
   el.append(root);
   let current = { ...model.get("values") || {} };
@@ -1013,6 +1214,7 @@ function render({ model, el }) {
   bag.model("change:errors", renderErrors);
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
+  bag.model("change:earlier", renderEarlier);
   bag.model("change:seed_modes", () => {
     const modes = model.get("seed_modes") || {};
     for (const [key, r] of rows) r.control.setMode?.(asText(modes[key]));
@@ -1021,8 +1223,11 @@ function render({ model, el }) {
   renderHeader();
   buildFields();
   renderHistory();
+  renderEarlier();
   return () => {
     disposed = true;
+    showCopy();
+    earlier.destroy();
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();

@@ -1,5 +1,26 @@
 // Built from js/ by `npm run build` (esbuild). Do not edit: edit js/ and rebuild.
 
+// js/copy_guard.js
+var COPY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+function hideStaticCopy(el, copyId) {
+  if (typeof copyId !== "string" || !COPY_ID.test(copyId)) return () => {
+  };
+  const doc = el.ownerDocument;
+  const root = el.getRootNode();
+  const targets = [doc.head || doc.documentElement];
+  if (root && root.nodeType === 11) targets.push(root);
+  const styles = targets.map((target) => {
+    const style = doc.createElement("style");
+    style.dataset.rcnbCopyGuard = copyId;
+    style.textContent = `[data-rcnb-copy="${copyId}"]{display:none !important}`;
+    target.appendChild(style);
+    return style;
+  });
+  return () => {
+    for (const style of styles) style.remove();
+  };
+}
+
 // js/shared.js
 var TICK_MS = 250;
 var KNOWN_STATUSES = Object.freeze(["submitting", "in_queue", "in_progress", "completed", "failed", "cancelled"]);
@@ -250,16 +271,29 @@ function createJobCard(doc, opts = {}) {
         cap
       );
     }
+    const thumb = out.thumb && typeof out.thumb === "object" && safeUrl(out.thumb.src) ? out.thumb.src : null;
     if (kind === "image") {
       const img = h("img", { class: "rcnb-media", alt: name, loading: "lazy", title: "click to enlarge" });
       setSafeUrl(img, "src", url);
+      if (thumb) listen(img, "error", () => {
+        if (img.getAttribute("src") !== thumb) setSafeUrl(img, "src", thumb);
+      });
       listen(img, "click", () => openLightbox(url, name));
       return h("figure", { class: "rcnb-output rcnb-output-image" }, img, cap);
     }
     if (kind === "video") {
       const video = h("video", { class: "rcnb-media", controls: true, preload: "metadata", playsinline: true });
       setSafeUrl(video, "src", url);
-      return h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) video.setAttribute("poster", thumb);
+      const figure = h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
+      if (thumb) {
+        listen(video, "error", () => {
+          const still = h("img", { class: "rcnb-media rcnb-poster", alt: name });
+          setSafeUrl(still, "src", thumb);
+          video.replaceWith(still);
+        });
+      }
+      return figure;
     }
     const a = h("a", { class: "rcnb-file", target: "_blank", rel: "noopener noreferrer", text: name });
     setSafeUrl(a, "href", url);
@@ -419,6 +453,7 @@ var JOBVIEW_TRAITS = Object.freeze([
 function render({ model, el }) {
   const doc = el.ownerDocument;
   const bag = listenerBag(model);
+  const showCopy = hideStaticCopy(el, model.get("copy_id"));
   const card = createJobCard(doc, {
     title: true,
     onCancel: () => model.send({ type: "cancel" }),
@@ -438,6 +473,7 @@ function render({ model, el }) {
   for (const t of JOBVIEW_TRAITS) bag.model(`change:${t}`, refresh);
   refresh();
   return () => {
+    showCopy();
     bag.dispose();
     clock.stop();
     card.destroy();

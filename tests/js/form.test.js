@@ -669,3 +669,20 @@ describe("history cards: seed sent, cost, reuse", () => {
     assert.deepEqual(model.messages("run_again"), [{ type: "run_again", local_id: "local-r2" }]);
   });
 });
+
+test("earlier runs of the model (the journal) show as a compact gallery whose buttons name the run", () => {
+  const thumb = { src: "data:image/webp;base64,UklGRg==", width: 256, height: 256 };
+  const earlier = [{ local_id: "old1", request_id: "r1", model_id: MODELS[0].model_id,
+                     summary: { prompt: "earlier owl", status: "completed" },
+                     outputs: [{ kind: "image", url: "https://cdn.example/1.png", thumb }], inputs: { prompt: "earlier owl" } }];
+  const { el, model } = mount(MODELS[0].model_id, { earlier });
+  const box = el.querySelector(".rcnb-earlier");
+  assert.equal(box.hidden, false);
+  assert.equal(box.querySelector(".rcnb-gallery-thumb").getAttribute("src"), thumb.src);
+  box.querySelector(".rcnb-gallery-tile").dispatchEvent(new el.ownerDocument.defaultView.Event("click"));
+  assert.equal(box.querySelector(".rcnb-gallery-use_as_input"), null); // not offered in a form
+  box.querySelector(".rcnb-gallery-load").dispatchEvent(new el.ownerDocument.defaultView.Event("click"));
+  assert.deepEqual(model.sent.at(-1), { type: "earlier_load", local_id: "old1", output_index: 0 });
+  model.update({ earlier: [] });
+  assert.equal(box.hidden, true);
+});

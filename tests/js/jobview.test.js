@@ -402,3 +402,33 @@ describe("cost, seed and reuse", () => {
     assert.equal(el.querySelector("img[src=x]"), null);
   });
 });
+
+test("the live view hides its own static copy (data-rcnb-copy = copy_id) and shows it again on cleanup", () => {
+  const { el, window, cleanup } = mount({ copy_id: "job0copy" });
+  const doc = el.ownerDocument;
+  const copy = doc.createElement("div");
+  copy.dataset.rcnbCopy = "job0copy";
+  const other = doc.createElement("div");
+  other.dataset.rcnbCopy = "anotherjob";
+  doc.body.append(copy, other);
+  assert.equal(window.getComputedStyle(copy).display, "none");
+  assert.notEqual(window.getComputedStyle(other).display, "none");
+  cleanup();
+  assert.notEqual(window.getComputedStyle(copy).display, "none");
+});
+
+test("an expired output URL falls back to the embedded thumbnail (image) or poster frame (video)", () => {
+  const thumb = { src: "data:image/webp;base64,UklGRg==", width: 256, height: 256 };
+  const { el, window } = mount({ status: "completed", outputs: [
+    { kind: "image", url: "https://cdn.example/gone.png", name: "a.png", thumb },
+    { kind: "video", url: "https://cdn.example/gone.mp4", name: "b.mp4", thumb },
+  ] });
+  const img = el.querySelector(".rcnb-output-image img");
+  img.dispatchEvent(new window.Event("error"));
+  assert.equal(img.getAttribute("src"), thumb.src);
+  const video = el.querySelector(".rcnb-output-video video");
+  assert.equal(video.getAttribute("poster"), thumb.src);
+  video.dispatchEvent(new window.Event("error"));
+  assert.equal(el.querySelector(".rcnb-output-video video"), null);
+  assert.equal(el.querySelector(".rcnb-output-video img.rcnb-poster").getAttribute("src"), thumb.src);
+});
