@@ -7,6 +7,7 @@ by the job's local id. The traits and messages are the contract with js/form.js 
 from __future__ import annotations
 
 import copy
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from ._job import Job
 from ._journal import default_journal
 from ._media import prepare_media
 from ._outputs import output_from_dict
-from ._render import job_html, static_copy
+from ._render import run_tiles_html, static_copy
 from .config import settings
 from .errors import InputValidationError, brief
 from .records import JobList
@@ -207,6 +208,16 @@ class ModelForm(_Persisted):
         values = {**self._defaults, **copy.deepcopy(job.inputs)}
         _on_loop(lambda: setattr(self, "values", values))
 
+    def use_as_input(self, which: str | Job, output_index: int = 0) -> None:
+        """Put one of a run's results (its URL) into this form's first image field, to edit or animate it."""
+        job = which if isinstance(which, Job) else self.run(which)
+        images = [key for key, kind in schemas.media_fields(self._raw).items() if kind == "image"]
+        if job is None or not job.outputs or not images:
+            return
+        output = job.outputs[min(max(int(output_index), 0), len(job.outputs) - 1)]
+        values = {**self.values, images[0]: output.url}
+        _on_loop(lambda: setattr(self, "values", values))
+
     def reset(self) -> None:
         """Back to the model's defaults (examples stay placeholders)."""
         values = dict(self._defaults)
@@ -220,9 +231,12 @@ class ModelForm(_Persisted):
             self.reset()
         elif isinstance(kind, str) and kind.startswith("earlier_"):
             self._earlier_action(kind.removeprefix("earlier_"), content)
-        elif kind in ("load", "cancel", "run_again"):
+        elif kind in ("load", "cancel", "run_again", "use_as_input"):
             job = self._named_run(content)
-            if job is not None and kind == "load":
+            if job is not None and kind == "use_as_input":
+                index = content.get("output_index")
+                self.use_as_input(job, index if isinstance(index, int) else 0)
+            elif job is not None and kind == "load":
                 self.load(job)
             elif job is not None and kind == "run_again":
                 self.run_again(job)
@@ -257,8 +271,13 @@ class ModelForm(_Persisted):
                     output.save(settings.save_dir)
 
     def _fallback_html(self) -> str:
-        cards = [job_html(job, self._labels) for job in list(self.jobs)]
-        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet", copy_id=self.copy_id)
+        """The saved copy: the runs as the same compact grid as the live form, with embedded thumbnails."""
+        jobs = list(self.jobs)
+        if not jobs:
+            return static_copy([], empty=f"runcomfy form for {self.model_key}: no runs yet", copy_id=self.copy_id)
+        title = (f"<div style='font:12px sans-serif;color:#57606a;margin:2px 0'>runcomfy form for "
+                 f"{html.escape(self.model_key)}: {len(jobs)} run{'s' if len(jobs) != 1 else ''}</div>")
+        return static_copy([title + run_tiles_html(jobs)], copy_id=self.copy_id)
 
 
 def earlier_runs(model_id: str, limit: int = 24) -> JobList:
