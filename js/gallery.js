@@ -75,7 +75,7 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
   const viewer = h("div", { class: "rcnb-gallery-viewer", hidden: true, tabindex: "-1" });
   const empty = h("div", { class: "rcnb-gallery-empty", text: "No runs yet." });
   const el = h("div", { class: "rcnb-gallery" }, empty, grid, viewer);
-  const state = { items: [], openId: null, outputIndex: 0 };
+  const state = { items: [], openId: null, outputIndex: 0, shown: "" };
 
   function tile(item) {
     const output = asList(item.outputs)[0];
@@ -106,6 +106,7 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
   }
 
   function renderViewer() {
+    state.shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
     dropInside(viewer);
     viewer.replaceChildren();
     const item = state.items.find((i) => asText(i.local_id) === state.openId);
@@ -178,7 +179,9 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
     grid.replaceChildren(...state.items.map(tile));
     empty.hidden = state.items.length > 0;
     if (state.openId && !state.items.some((i) => asText(i.local_id) === state.openId)) state.openId = null;
-    renderViewer();
+    // the open run's viewer is rebuilt only when that run changed (other runs' updates must not reload it)
+    const shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
+    if (shown !== state.shown) renderViewer();
     for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === state.openId);
   }
 

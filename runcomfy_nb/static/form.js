@@ -516,7 +516,7 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
   const viewer = h("div", { class: "rcnb-gallery-viewer", hidden: true, tabindex: "-1" });
   const empty = h("div", { class: "rcnb-gallery-empty", text: "No runs yet." });
   const el = h("div", { class: "rcnb-gallery" }, empty, grid, viewer);
-  const state = { items: [], openId: null, outputIndex: 0 };
+  const state = { items: [], openId: null, outputIndex: 0, shown: "" };
   function tile(item) {
     const output = asList(item.outputs)[0];
     const button = h("button", {
@@ -548,6 +548,7 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     return cell;
   }
   function renderViewer() {
+    state.shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
     dropInside(viewer);
     viewer.replaceChildren();
     const item = state.items.find((i) => asText(i.local_id) === state.openId);
@@ -624,7 +625,8 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     grid.replaceChildren(...state.items.map(tile));
     empty.hidden = state.items.length > 0;
     if (state.openId && !state.items.some((i) => asText(i.local_id) === state.openId)) state.openId = null;
-    renderViewer();
+    const shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
+    if (shown !== state.shown) renderViewer();
     for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === state.openId);
   }
   listen(viewer, "keydown", (event) => {
