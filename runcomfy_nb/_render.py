@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .lasting_html import output_html
+from .naming import prompt_of
 from .schemas import display_name
 from .seeds import seed_of
 
@@ -123,7 +124,10 @@ def run_tiles_html(jobs: list[Job]) -> str:
         error = f"<div style='color:#cf222e;white-space:pre-wrap'>{_esc(summarise_value(job.error, 160))}</div>" \
             if job.error else ""
         more = f" · +{len(job.outputs) - 1}" if len(job.outputs) > 1 else ""
+        prompt = prompt_of(job.inputs)  # what the run was, one line (the whole prompt as its tooltip)
+        caption = (f"<div style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#1f2328' "
+                   f"title='{_esc(prompt)}'>{_esc(prompt)}</div>") if prompt else ""
         tiles.append(f"<div class='rcnb-run-tile' data-status='{_esc(job.status)}' title='{_esc(job.request_id or '')}' "
-                     f"style='width:120px;vertical-align:top;font:11px sans-serif;color:#57606a'>{media}"
+                     f"style='width:120px;vertical-align:top;font:11px sans-serif;color:#57606a'>{media}{caption}"
                      f"<div>{' · '.join(parts)}{_esc(more)}</div>{error}</div>")
     return f"<div class='rcnb-run-tiles' style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(tiles)}</div>"

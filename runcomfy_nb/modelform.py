@@ -275,8 +275,13 @@ class ModelForm(_Persisted):
         jobs = list(self.jobs)
         if not jobs:
             return static_copy([], empty=f"runcomfy form for {self.model_key}: no runs yet", copy_id=self.copy_id)
+        counts: dict[str, int] = {}
+        for job in jobs:
+            counts[job.status.replace("_", " ")] = counts.get(job.status.replace("_", " "), 0) + 1
+        tally = ", ".join(f"{n} {status}" for status, n in counts.items())
         title = (f"<div style='font:12px sans-serif;color:#57606a;margin:2px 0'>runcomfy form for "
-                 f"{html.escape(self.model_key)}: {len(jobs)} run{'s' if len(jobs) != 1 else ''}</div>")
+                 f"{html.escape(self.model_key)}: {len(jobs)} run{'s' if len(jobs) != 1 else ''} "
+                 f"({html.escape(tally)})</div>")
         return static_copy([title + run_tiles_html(jobs)], copy_id=self.copy_id)
 
 

@@ -164,7 +164,8 @@ def test_the_saved_copy_of_a_form_shows_its_runs_as_a_compact_grid_with_embedded
     assert copy.index("seed 101") < copy.index("seed 100")  # newest first
     assert all(f"${j.cost:.3f}" in copy for j in form.jobs)
     assert copy.count("data:image/webp;base64,") + copy.count("data:image/jpeg;base64,") == 2
-    assert "2 runs" in copy and len(copy) < 40_000  # compact: two small thumbnails, not two full cards
+    assert "2 runs (2 completed)" in copy and copy.count(">make it winter</div>") == 2
+    assert len(copy) < 40_000  # compact: two small thumbnails, not two full cards
 
 
 def test_a_failed_run_keeps_its_error_in_the_saved_tile(client: Any) -> None:
