@@ -5,11 +5,47 @@
 import { hideStaticCopy } from "./copy_guard.js";
 import { buildControl } from "./fields.js";
 import { createGallery } from "./gallery.js";
-import { createJobCard } from "./jobcard.js";
-import { TICK_MS, asList, asText, debouncer, hyper, listenerBag, ticker } from "./shared.js";
+import { asList, asText, debouncer, hyper, listenerBag } from "./shared.js";
 
 /** Typing in text-like boxes is sent this long after the last keystroke (Submit flushes it at once). */
 export const TYPING_DEBOUNCE_MS = 200;
+
+/** What the badge on a run's tile says while it is not done (completed runs show their picture alone). */
+const STATUS_BADGE = { submitting: "submitting…", in_queue: "queued", in_progress: "in progress", failed: "failed", cancelled: "cancelled" };
+
+/**
+ * A run of `history` (runcomfy_nb.widgets.job_state) as a gallery item: its badge, "seed · cost" caption,
+ * reuse note, error text, and its inputs as the form labels them.
+ * @param {any} run
+ */
+export function runItem(run) {
+  const status = asText(run.status);
+  const ahead = typeof run.queue_position === "number" ? run.queue_position : null;
+  let badge = asText(/** @type {any} */ (STATUS_BADGE)[status]);
+  if (status === "in_queue" && ahead !== null) badge += ahead === 0 ? " · next" : ` · #${ahead + 1}`;
+  const seed = run.seed == null || run.seed === "" ? "" : `seed ${asText(run.seed)}`;
+  const cost = typeof run.cost === "number" && Number.isFinite(run.cost) ? `$${run.cost.toFixed(3)}` : "";
+  const start = typeof run.submitted_at === "number" ? run.submitted_at : null;
+  const end = typeof run.finished_at === "number" ? run.finished_at : null;
+  const time = start !== null && end !== null && end >= start ? `${((end - start) / 1000).toFixed(1)} s` : "";
+  /** @type {Record<string, string>} */
+  const inputs = {};
+  for (const row of asList(run.inputs_summary)) if (row && typeof row === "object") inputs[asText(row.label)] = asText(row.value);
+  return {
+    local_id: asText(run.local_id) || asText(run.request_id),
+    request_id: asText(run.request_id),
+    model_id: asText(run.request_id), // the viewer's meta line names the request (the model is the form's)
+    summary: { prompt: asText(inputs.Prompt ?? inputs.prompt), status: status.replace("_", " "), time, seed, cost,
+               when: start === null ? "" : new Date(start).toTimeString().slice(0, 5) },
+    outputs: asList(run.outputs),
+    inputs,
+    badge,
+    caption: [seed, cost, run.reused ? "reused" : ""].filter(Boolean).join(" · "),
+    note: run.reused ? `reused from ${asText(run.reused_from) || "earlier"}` : "",
+    error: asText(run.error),
+    cancellable: run.cancellable === true, // Python knows when the API still takes a cancel
+  };
+}
 
 /**
  * @typedef {import("./fields.js").FieldSpec} FieldSpec
@@ -38,8 +74,17 @@ function render({ model, el }) {
   const submitBtn = /** @type {HTMLButtonElement} */ (h("button", { class: "rcnb-btn rcnb-primary rcnb-submit", type: "button", text: "Submit" }));
   const resetBtn = h("button", { class: "rcnb-btn rcnb-reset", type: "button", text: "Reset", title: "back to the model's defaults" });
   const busyText = h("span", { class: "rcnb-busy", role: "status", hidden: true }, h("span", { class: "rcnb-spinner", "aria-hidden": "true" }), "submitting…");
-  const historyList = h("div", { class: "rcnb-history-list" });
-  const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), historyList);
+  // today's runs (live): the same compact gallery as the earlier ones; Use as input only where it can go
+  const hasImageField = () => asList(model.get("fields")).some((f) => f?.kind === "media" && f?.media === "image");
+  const runs = createGallery(doc, {
+    actions: ["load", "run_again", "cancel", ...(hasImageField() ? ["use_as_input"] : [])],
+    onAction: (type, item, outputIndex) => {
+      if (type === "load") resync();
+      const message = { type, local_id: asText(item?.local_id) };
+      model.send(type === "use_as_input" ? { ...message, output_index: outputIndex } : message);
+    },
+  });
+  const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), runs.el);
   // earlier runs of this model (the journal: other forms, cells, kernels), as the compact gallery
   const earlier = createGallery(doc, {
     actions: ["load", "save", "run_again"],
@@ -231,55 +276,13 @@ function render({ model, el }) {
     simBadge.hidden = !model.get("simulator");
   };
 
-  // ---------- history: one job card per run, keyed by the job's local id (known while submitting, before any
-  // request_id) and reused across updates; messages name the run by it too
-  /** @type {Map<string, {card: ReturnType<typeof createJobCard>, index: number, run: any}>} */
-  let cards = new Map();
-  const clock = ticker(() => {
-    const now = Date.now();
-    let any = false;
-    for (const c of cards.values()) any = c.card.tick(now) || any;
-    clock.set(any);
-  }, TICK_MS);
-
+  // ---------- history: today's runs as the compact gallery, newest first, keyed by the job's local id (known
+  // while submitting, before any request_id); the gallery's buttons name the run by it too
   const renderHistory = () => {
-    const runs = asList(model.get("history"));
-    const now = Date.now();
-    /** @type {typeof cards} */
-    const next = new Map();
-    let ticking = false;
-    runs.forEach((run, i) => {
-      if (!run || typeof run !== "object") return;
-      let key = asText(run.local_id) || `#${i}`;
-      while (next.has(key)) key += "'";
-      let entry = cards.get(key);
-      if (!entry) {
-        const e = { card: /** @type {any} */ (null), index: i, run };
-        e.card = createJobCard(doc, {
-          title: false,
-          onCancel: () => model.send({ type: "cancel", local_id: asText(e.run.local_id) }),
-          onLoad: () => {
-            resync();
-            model.send({ type: "load", local_id: asText(e.run.local_id) });
-          },
-          onRunAgain: () => model.send({ type: "run_again", local_id: asText(e.run.local_id) }),
-        });
-        entry = e;
-      }
-      entry.index = i;
-      entry.run = run;
-      ticking = entry.card.update({ ...run, simulator: false, notice: "" }, now) || ticking;
-      next.set(key, entry);
-    });
-    for (const [key, entry] of cards) if (!next.has(key)) entry.card.destroy();
-    cards = next;
-    [...cards.values()].forEach((entry, i) => {
-      if (historyList.children[i] !== entry.card.el) historyList.insertBefore(entry.card.el, historyList.children[i] || null);
-    });
-    historyBox.hidden = cards.size === 0;
-    clock.set(ticking);
+    const items = asList(model.get("history")).filter((run) => run && typeof run === "object").map(runItem);
+    runs.update(items);
+    historyBox.hidden = items.length === 0;
   };
-
   // ---------- wiring
   bag.dom(submitBtn, "click", () => {
     typing.flush(); // the last keystrokes go out before the submit message
@@ -317,9 +320,7 @@ function render({ model, el }) {
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();
-    clock.stop();
-    for (const entry of cards.values()) entry.card.destroy();
-    cards.clear();
+    runs.destroy();
     root.remove();
   };
 }

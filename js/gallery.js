@@ -4,8 +4,10 @@
 //   {local_id, request_id, model_id, summary: {when, prompt, status, time, results, ...},
 //    outputs: [{url, kind, name, local, thumb: {src, width, height}, duration}], inputs, inline_media}
 // Pictures come from the embedded thumbnail first (it outlives the URL), the URL only for the viewer's full
-// size. Every string is text; src only through setSafeUrl. (Styles: .rcnb-gallery* rules go in widgets.css
-// at integration.)
+// size. Every string is text; src only through setSafeUrl. (Styles: .rcnb-gallery* rules in widgets.css.)
+// A form's live runs add optional keys: `badge` (status while running, on the tile), `caption` (seed · cost,
+// under the tile), `note` (e.g. "reused from …"), `error` (a failed run's text) and `cancellable` (a Cancel
+// button on the tile and in the viewer).
 
 import { asList, asText, hyper, setSafeUrl } from "./shared.js";
 
@@ -15,6 +17,7 @@ export const GALLERY_ACTIONS = Object.freeze([
   ["use_as_input", "Use as input"],
   ["save", "Save"],
   ["run_again", "Run again"],
+  ["cancel", "Cancel"],
 ]);
 
 const isObj = (v) => v != null && typeof v === "object" && !Array.isArray(v);
@@ -40,6 +43,7 @@ function actionsFor(item) {
     use_as_input: completed && outputs.some((o) => o?.kind === "image"),
     save: completed && outputs.length > 0,
     run_again: isObj(item?.inputs),
+    cancel: item?.cancellable === true,
   };
 }
 
@@ -71,25 +75,38 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
   const viewer = h("div", { class: "rcnb-gallery-viewer", hidden: true, tabindex: "-1" });
   const empty = h("div", { class: "rcnb-gallery-empty", text: "No runs yet." });
   const el = h("div", { class: "rcnb-gallery" }, empty, grid, viewer);
-  const state = { items: [], openId: null, outputIndex: 0 };
+  const state = { items: [], openId: null, outputIndex: 0, shown: "" };
 
   function tile(item) {
     const output = asList(item.outputs)[0];
-    const button = h("button", { class: "rcnb-gallery-tile", type: "button", role: "listitem",
+    const button = h("button", { class: "rcnb-gallery-tile", type: "button",
                                  "data-id": asText(item.local_id), "data-status": asText(item.summary?.status),
                                  title: asText(item.summary?.prompt) });
     const img = h("img", { class: "rcnb-gallery-thumb", alt: asText(item.summary?.prompt), loading: "lazy" });
     if (setSafeUrl(img, "src", thumbOf(output) ?? (output?.kind === "image" ? output?.url : null))) button.append(img);
-    else button.append(h("span", { class: "rcnb-gallery-nothumb", text: asText(item.summary?.status).replace("_", " ") || "…" }));
+    else button.append(h("span", { class: "rcnb-gallery-nothumb", text: (!asText(item.badge) && asText(item.summary?.status).replace("_", " ")) || "…" }));
     const badges = [];
     if (output?.kind === "video") badges.push(`▶ ${durationText(output.duration)}`.trim());
     if (asList(item.outputs).length > 1) badges.push(`×${asList(item.outputs).length}`);
     if (badges.length) button.append(h("span", { class: "rcnb-gallery-badge", text: badges.join(" ") }));
+    if (asText(item.badge)) button.append(h("span", { class: "rcnb-gallery-status", text: asText(item.badge) }));
     listen(button, "click", () => open(asText(item.local_id)));
-    return button;
+    // a cell per run: the tile, then what a live run adds beside it (a button cannot hold a button)
+    const cell = h("div", { class: "rcnb-gallery-cell", role: "listitem", "data-id": asText(item.local_id) }, button);
+    if (item.cancellable === true && actions.includes("cancel")) {
+      const cancel = h("button", { type: "button", class: "rcnb-gallery-tile-cancel", text: "Cancel" });
+      listen(cancel, "click", () => {
+        cancel.disabled = true; // one message per click, until the run's next state arrives
+        onAction("cancel", item, 0);
+      });
+      cell.append(cancel);
+    }
+    if (asText(item.caption)) cell.append(h("div", { class: "rcnb-gallery-caption", text: asText(item.caption) }));
+    return cell;
   }
 
   function renderViewer() {
+    state.shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
     dropInside(viewer);
     viewer.replaceChildren();
     const item = state.items.find((i) => asText(i.local_id) === state.openId);
@@ -117,7 +134,9 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
     }
     const s = isObj(item.summary) ? item.summary : {};
     viewer.append(h("div", { class: "rcnb-gallery-meta",
-                             text: [s.when, asText(item.model_id), s.status, s.time, s.cost].filter(Boolean).map(asText).join(" · ") }));
+                             text: [s.when, asText(item.model_id), s.status, s.time, s.seed, s.cost, item.note]
+                               .filter(Boolean).map(asText).join(" · ") }));
+    if (asText(item.error)) viewer.append(h("pre", { class: "rcnb-gallery-error", text: asText(item.error) }));
     const rows = h("dl", { class: "rcnb-gallery-inputs" });
     for (const [key, value] of Object.entries(isObj(item.inputs) ? item.inputs : {})) {
       rows.append(h("dt", { text: key }), h("dd", { text: typeof value === "string" ? value : JSON.stringify(value) }));
@@ -145,13 +164,13 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
     state.openId = localId;
     state.outputIndex = 0;
     renderViewer();
-    for (const t of grid.children) t.classList.toggle("rcnb-gallery-open", t.dataset.id === localId);
+    for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === localId);
   }
 
   function close() {
     state.openId = null;
     renderViewer();
-    for (const t of grid.children) t.classList.remove("rcnb-gallery-open");
+    for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.remove("rcnb-gallery-open");
   }
 
   function update(items) {
@@ -160,7 +179,10 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
     grid.replaceChildren(...state.items.map(tile));
     empty.hidden = state.items.length > 0;
     if (state.openId && !state.items.some((i) => asText(i.local_id) === state.openId)) state.openId = null;
-    renderViewer();
+    // the open run's viewer is rebuilt only when that run changed (other runs' updates must not reload it)
+    const shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
+    if (shown !== state.shown) renderViewer();
+    for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === state.openId);
   }
 
   listen(viewer, "keydown", (event) => { if (event.key === "Escape") close(); });

@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .lasting_html import output_html
+from .naming import prompt_of
 from .schemas import display_name
+from .seeds import seed_of
 
 if TYPE_CHECKING:
     from ._job import Job
@@ -102,3 +104,30 @@ def static_copy(cards: list[str], empty: str = "", copy_id: str = "") -> str:
     """
     mark = f" data-rcnb-copy='{_esc(copy_id)}'" if copy_id else ""
     return f"{_STYLE}<div class='rcnb-static'{mark}>{''.join(cards) or _esc(empty)}</div>"
+
+
+def run_tiles_html(jobs: list[Job]) -> str:
+    """A form's runs as the compact static grid (newest first): per run its first result's embedded thumbnail
+    (or its status), then status while not completed, seed, cost, reuse, and a failed run's error."""
+    tiles = []
+    for job in jobs:
+        media = output_html(job.outputs[0].to_dict(), max_height=112) if job.outputs else (
+            f"<div style='height:96px;display:flex;align-items:center;justify-content:center;color:#57606a;"
+            f"border:1px dashed #d0d7de;border-radius:4px'>{_esc(job.status.replace('_', ' '))}</div>")
+        seed = seed_of(job)
+        parts = [] if job.status == "completed" else [
+            f"<span style='background:{_COLOURS.get(job.status, '#57606a')};color:#fff;border-radius:8px;"
+            f"padding:0 5px'>{_esc(job.status.replace('_', ' '))}</span>"]
+        parts += [_esc(p) for p in (f"seed {seed}" if seed is not None else "",
+                                    f"${job.cost:.3f}" if job.cost is not None else "",
+                                    "reused" if job.reused else "") if p]
+        error = f"<div style='color:#cf222e;white-space:pre-wrap'>{_esc(summarise_value(job.error, 160))}</div>" \
+            if job.error else ""
+        more = f" · +{len(job.outputs) - 1}" if len(job.outputs) > 1 else ""
+        prompt = prompt_of(job.inputs)  # what the run was, one line (the whole prompt as its tooltip)
+        caption = (f"<div style='white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#1f2328' "
+                   f"title='{_esc(prompt)}'>{_esc(prompt)}</div>") if prompt else ""
+        tiles.append(f"<div class='rcnb-run-tile' data-status='{_esc(job.status)}' title='{_esc(job.request_id or '')}' "
+                     f"style='width:120px;vertical-align:top;font:11px sans-serif;color:#57606a'>{media}{caption}"
+                     f"<div>{' · '.join(parts)}{_esc(more)}</div>{error}</div>")
+    return f"<div class='rcnb-run-tiles' style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(tiles)}</div>"

@@ -7,6 +7,7 @@ by the job's local id. The traits and messages are the contract with js/form.js 
 from __future__ import annotations
 
 import copy
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from ._job import Job
 from ._journal import default_journal
 from ._media import prepare_media
 from ._outputs import output_from_dict
-from ._render import job_html, static_copy
+from ._render import run_tiles_html, static_copy
 from .config import settings
 from .errors import InputValidationError, brief
 from .records import JobList
@@ -78,7 +79,7 @@ class ModelForm(_Persisted):
         super().__init__(model_key=model_id, display_name=name, simulator=bool(self._client and self._client.simulator),
                          fields=fields, values={**self._defaults, **initial}, seed_modes=modes)
         self.jobs: list[Job] = []  # newest first; changed on the loop thread
-        self._rendered: dict[str, tuple[dict[str, Any], str | None]] = {}  # local_id -> (history entry, static card)
+        self._rendered: dict[str, dict[str, Any]] = {}  # local_id -> its history entry, kept until the run changes
         self._labels = {f["key"]: f["label"] for f in fields}
         self.observe(self._validate, names="values")
         self._validate()
@@ -193,10 +194,9 @@ class ModelForm(_Persisted):
         return job
 
     def _refresh_history(self, changed: Job) -> None:  # on the loop thread
-        # Only the run that changed is rendered again; the other entries and cards are reused as they were.
-        card = job_html(changed, self._labels) if self._fallback_handle is not None else None  # shown: kept current
-        self._rendered[changed.local_id] = (job_state(changed, self._labels), card)
-        self.history = [self._rendered[job.local_id][0] for job in self.jobs]
+        # Only the run that changed is rendered again; the other entries are reused as they were.
+        self._rendered[changed.local_id] = job_state(changed, self._labels)
+        self.history = [self._rendered[job.local_id] for job in self.jobs]
         self._refresh_fallback()
 
     def run(self, local_id: str) -> Job | None:
@@ -209,6 +209,16 @@ class ModelForm(_Persisted):
         if job is None:
             return
         values = {**self._defaults, **copy.deepcopy(job.inputs)}
+        _on_loop(lambda: setattr(self, "values", values))
+
+    def use_as_input(self, which: str | Job, output_index: int = 0) -> None:
+        """Put one of a run's results (its URL) into this form's first image field, to edit or animate it."""
+        job = which if isinstance(which, Job) else self.run(which)
+        images = [key for key, kind in schemas.media_fields(self._raw).items() if kind == "image"]
+        if job is None or not job.outputs or not images:
+            return
+        output = job.outputs[min(max(int(output_index), 0), len(job.outputs) - 1)]
+        values = {**self.values, images[0]: output.url}
         _on_loop(lambda: setattr(self, "values", values))
 
     def reset(self) -> None:
@@ -224,9 +234,12 @@ class ModelForm(_Persisted):
             self.reset()
         elif isinstance(kind, str) and kind.startswith("earlier_"):
             self._earlier_action(kind.removeprefix("earlier_"), content)
-        elif kind in ("load", "cancel", "run_again"):
+        elif kind in ("load", "cancel", "run_again", "use_as_input"):
             job = self._named_run(content)
-            if job is not None and kind == "load":
+            if job is not None and kind == "use_as_input":
+                index = content.get("output_index")
+                self.use_as_input(job, index if isinstance(index, int) else 0)
+            elif job is not None and kind == "load":
                 self.load(job)
             elif job is not None and kind == "run_again":
                 self.run_again(job)
@@ -261,10 +274,18 @@ class ModelForm(_Persisted):
                     output.save(settings.save_dir)
 
     def _fallback_html(self) -> str:
-        rendered = self._rendered
-        cards = [(rendered[job.local_id][1] if job.local_id in rendered else None) or job_html(job, self._labels)
-                 for job in list(self.jobs)]
-        return static_copy(cards, empty=f"runcomfy form for {self.model_key}: no runs yet", copy_id=self.copy_id)
+        """The saved copy: the runs as the same compact grid as the live form, with embedded thumbnails."""
+        jobs = list(self.jobs)
+        if not jobs:
+            return static_copy([], empty=f"runcomfy form for {self.model_key}: no runs yet", copy_id=self.copy_id)
+        counts: dict[str, int] = {}
+        for job in jobs:
+            counts[job.status.replace("_", " ")] = counts.get(job.status.replace("_", " "), 0) + 1
+        tally = ", ".join(f"{n} {status}" for status, n in counts.items())
+        title = (f"<div style='font:12px sans-serif;color:#57606a;margin:2px 0'>runcomfy form for "
+                 f"{html.escape(self.model_key)}: {len(jobs)} run{'s' if len(jobs) != 1 else ''} "
+                 f"({html.escape(tally)})</div>")
+        return static_copy([title + run_tiles_html(jobs)], copy_id=self.copy_id)
 
 
 def earlier_runs(model_id: str, limit: int = 24) -> JobList:

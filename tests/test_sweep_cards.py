@@ -3,6 +3,7 @@ control (fixed / increment / randomize) with the seed sent and the cost on every
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -142,3 +143,51 @@ def rc_seed_control(mode: str, value: int | None = None) -> Any:
     import runcomfy_nb as rc
 
     return rc.seed_control(mode, value)
+
+
+# --- the form's run list: the compact gallery (issue 11) -----------------------------------------------------
+
+def test_the_saved_copy_of_a_form_shows_its_runs_as_a_compact_grid_with_embedded_thumbnails(
+        client: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runcomfy_nb.config import settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings, "autosave_dir", str(tmp_path / "runcomfy_outputs"))
+    form = kontext_form(client, seed=rc_seed_control("increment", 100))
+    for _ in range(2):
+        job = form.submit()
+        assert job is not None
+        job.wait(timeout=60)
+    until(lambda: all(j.outputs and j.outputs[0].thumb for j in form.jobs))  # saved on completion, then thumbnailed
+    copy = form._fallback_html()
+    assert copy.count("class='rcnb-run-tile'") == 2 and "class='rcnb-job'" not in copy  # no full-size cards
+    assert copy.index("seed 101") < copy.index("seed 100")  # newest first
+    assert all(f"${j.cost:.3f}" in copy for j in form.jobs)
+    assert copy.count("data:image/webp;base64,") + copy.count("data:image/jpeg;base64,") == 2
+    assert "2 runs (2 completed)" in copy and copy.count(">make it winter</div>") == 2
+    assert len(copy) < 40_000  # compact: two small thumbnails, not two full cards
+
+
+def test_a_failed_run_keeps_its_error_in_the_saved_tile(client: Any) -> None:
+    form = ModelForm(KONTEXT, client, prompt="<b>sim:fail</b>", image_url=RED)
+    job = form.submit()
+    assert job is not None
+    until(lambda: job.status == "failed")
+    copy = form._fallback_html()
+    assert "data-status='failed'" in copy and ">failed</span>" in copy
+    assert "SIM_REQUESTED_FAILURE" in job.error and html.escape(job.error[:40], quote=True) in copy
+    assert "<b>sim:fail</b>" not in copy
+
+
+def test_use_as_input_puts_a_runs_result_into_the_forms_image_field(client: Any) -> None:
+    form = kontext_form(client, seed=4)
+    job = form.submit()
+    assert job is not None
+    job.wait(timeout=60)
+    send(form, {"type": "use_as_input", "local_id": job.local_id, "output_index": "nonsense"})
+    until(lambda: form.values["image_url"] == job.outputs[0].url)
+    assert form.values["prompt"] == "make it winter"  # only the image field changed
+    text_only = ModelForm(WAN_T2I, client, prompt="a fox")
+    before = dict(text_only.values)
+    text_only.use_as_input(job)  # no image field: nothing to fill
+    assert text_only.values == before

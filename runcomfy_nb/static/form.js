@@ -22,7 +22,6 @@ function hideStaticCopy(el, copyId) {
 }
 
 // js/shared.js
-var TICK_MS = 250;
 var KNOWN_STATUSES = Object.freeze(["submitting", "in_queue", "in_progress", "completed", "failed", "cancelled"]);
 var TERMINAL_STATUSES = Object.freeze(["completed", "failed", "cancelled"]);
 var STATUS_LABELS = Object.freeze({
@@ -33,18 +32,6 @@ var STATUS_LABELS = Object.freeze({
   failed: "failed",
   cancelled: "cancelled"
 });
-function statusInfo(status) {
-  const s = typeof status === "string" ? status : status == null ? "" : String(status);
-  if (Object.prototype.hasOwnProperty.call(STATUS_LABELS, s)) {
-    return { label: STATUS_LABELS[s], cls: `rcnb-status-${s}`, known: true };
-  }
-  return { label: s || "unknown", cls: "rcnb-status-other", known: false };
-}
-function queueText(ahead) {
-  if (typeof ahead !== "number" || !Number.isFinite(ahead) || ahead < 0) return "";
-  const n = Math.floor(ahead);
-  return n === 0 ? "next in line" : `position ${n + 1}`;
-}
 function safeUrl(url) {
   if (typeof url !== "string") return null;
   const s = url.trim();
@@ -61,38 +48,6 @@ function safeUrl(url) {
   return parsed.protocol === "http:" || parsed.protocol === "https:" ? s : null;
 }
 var isNum = (v) => typeof v === "number" && Number.isFinite(v);
-var formatCost = (usd) => `$${usd.toFixed(usd >= 1 ? 2 : 3)}`;
-function formatElapsed(ms) {
-  if (!isNum(ms)) return "";
-  const t = Math.max(0, ms) / 1e3;
-  if (t < 60) return `${t.toFixed(1)} s`;
-  const s = Math.floor(t);
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor(s % 3600 / 60)).padStart(2, "0")}m`;
-}
-function elapsedInfo(s, now) {
-  const sub = s.submitted_at;
-  const fin = s.finished_at;
-  const done = isNum(fin) || TERMINAL_STATUSES.includes(
-    /** @type {string} */
-    s.status
-  );
-  if (!isNum(sub)) return { text: "", title: "", ticking: false };
-  if (done && !isNum(fin)) return { text: "", title: "", ticking: false };
-  const end = done ? (
-    /** @type {number} */
-    fin
-  ) : now;
-  let title = "";
-  if (isNum(s.started_at)) {
-    const st = (
-      /** @type {number} */
-      s.started_at
-    );
-    title = `queued ${formatElapsed(st - sub)} · running ${formatElapsed(end - st)}`;
-  }
-  return { text: formatElapsed(end - sub), title, ticking: !done };
-}
 function formatBytes(n) {
   if (!isNum(n) || n < 0) return "";
   if (n < 1024) return `${n} B`;
@@ -139,27 +94,6 @@ function listenerBag(model) {
     },
     dispose() {
       while (undo.length) undo.pop()();
-    }
-  };
-}
-function ticker(fn, ms) {
-  let id = null;
-  let stopped = false;
-  return {
-    /** @param {boolean} active */
-    set(active) {
-      if (active && id == null && !stopped) id = setInterval(fn, ms);
-      else if (!active && id != null) {
-        clearInterval(id);
-        id = null;
-      }
-    },
-    get running() {
-      return id != null;
-    },
-    stop() {
-      stopped = true;
-      this.set(false);
     }
   };
 }
@@ -539,7 +473,8 @@ var GALLERY_ACTIONS = Object.freeze([
   ["load", "Load into form"],
   ["use_as_input", "Use as input"],
   ["save", "Save"],
-  ["run_again", "Run again"]
+  ["run_again", "Run again"],
+  ["cancel", "Cancel"]
 ]);
 var isObj = (v) => v != null && typeof v === "object" && !Array.isArray(v);
 function thumbOf(output) {
@@ -557,7 +492,8 @@ function actionsFor(item) {
     load: isObj(item?.inputs),
     use_as_input: completed && outputs.some((o) => o?.kind === "image"),
     save: completed && outputs.length > 0,
-    run_again: isObj(item?.inputs)
+    run_again: isObj(item?.inputs),
+    cancel: item?.cancellable === true
   };
 }
 function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) => type) }) {
@@ -580,28 +516,39 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
   const viewer = h("div", { class: "rcnb-gallery-viewer", hidden: true, tabindex: "-1" });
   const empty = h("div", { class: "rcnb-gallery-empty", text: "No runs yet." });
   const el = h("div", { class: "rcnb-gallery" }, empty, grid, viewer);
-  const state = { items: [], openId: null, outputIndex: 0 };
+  const state = { items: [], openId: null, outputIndex: 0, shown: "" };
   function tile(item) {
     const output = asList(item.outputs)[0];
     const button = h("button", {
       class: "rcnb-gallery-tile",
       type: "button",
-      role: "listitem",
       "data-id": asText(item.local_id),
       "data-status": asText(item.summary?.status),
       title: asText(item.summary?.prompt)
     });
     const img = h("img", { class: "rcnb-gallery-thumb", alt: asText(item.summary?.prompt), loading: "lazy" });
     if (setSafeUrl(img, "src", thumbOf(output) ?? (output?.kind === "image" ? output?.url : null))) button.append(img);
-    else button.append(h("span", { class: "rcnb-gallery-nothumb", text: asText(item.summary?.status).replace("_", " ") || "…" }));
+    else button.append(h("span", { class: "rcnb-gallery-nothumb", text: !asText(item.badge) && asText(item.summary?.status).replace("_", " ") || "…" }));
     const badges = [];
     if (output?.kind === "video") badges.push(`▶ ${durationText(output.duration)}`.trim());
     if (asList(item.outputs).length > 1) badges.push(`×${asList(item.outputs).length}`);
     if (badges.length) button.append(h("span", { class: "rcnb-gallery-badge", text: badges.join(" ") }));
+    if (asText(item.badge)) button.append(h("span", { class: "rcnb-gallery-status", text: asText(item.badge) }));
     listen(button, "click", () => open(asText(item.local_id)));
-    return button;
+    const cell = h("div", { class: "rcnb-gallery-cell", role: "listitem", "data-id": asText(item.local_id) }, button);
+    if (item.cancellable === true && actions.includes("cancel")) {
+      const cancel = h("button", { type: "button", class: "rcnb-gallery-tile-cancel", text: "Cancel" });
+      listen(cancel, "click", () => {
+        cancel.disabled = true;
+        onAction("cancel", item, 0);
+      });
+      cell.append(cancel);
+    }
+    if (asText(item.caption)) cell.append(h("div", { class: "rcnb-gallery-caption", text: asText(item.caption) }));
+    return cell;
   }
   function renderViewer() {
+    state.shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
     dropInside(viewer);
     viewer.replaceChildren();
     const item = state.items.find((i) => asText(i.local_id) === state.openId);
@@ -636,8 +583,9 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     const s = isObj(item.summary) ? item.summary : {};
     viewer.append(h("div", {
       class: "rcnb-gallery-meta",
-      text: [s.when, asText(item.model_id), s.status, s.time, s.cost].filter(Boolean).map(asText).join(" · ")
+      text: [s.when, asText(item.model_id), s.status, s.time, s.seed, s.cost, item.note].filter(Boolean).map(asText).join(" · ")
     }));
+    if (asText(item.error)) viewer.append(h("pre", { class: "rcnb-gallery-error", text: asText(item.error) }));
     const rows = h("dl", { class: "rcnb-gallery-inputs" });
     for (const [key, value] of Object.entries(isObj(item.inputs) ? item.inputs : {})) {
       rows.append(h("dt", { text: key }), h("dd", { text: typeof value === "string" ? value : JSON.stringify(value) }));
@@ -664,12 +612,12 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     state.openId = localId;
     state.outputIndex = 0;
     renderViewer();
-    for (const t of grid.children) t.classList.toggle("rcnb-gallery-open", t.dataset.id === localId);
+    for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === localId);
   }
   function close() {
     state.openId = null;
     renderViewer();
-    for (const t of grid.children) t.classList.remove("rcnb-gallery-open");
+    for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.remove("rcnb-gallery-open");
   }
   function update(items) {
     dropInside(grid);
@@ -677,7 +625,9 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     grid.replaceChildren(...state.items.map(tile));
     empty.hidden = state.items.length > 0;
     if (state.openId && !state.items.some((i) => asText(i.local_id) === state.openId)) state.openId = null;
-    renderViewer();
+    const shown = JSON.stringify(state.items.find((i) => asText(i.local_id) === state.openId) ?? null);
+    if (shown !== state.shown) renderViewer();
+    for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === state.openId);
   }
   listen(viewer, "keydown", (event) => {
     if (event.key === "Escape") close();
@@ -690,276 +640,47 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
   return { el, update, open, close, destroy, listenerCount: () => listeners.length };
 }
 
-// js/jobcard.js
-function createJobCard(doc, opts = {}) {
-  const h = hyper(doc);
-  const undo = [];
-  const listen = (t, type, fn) => {
-    t.addEventListener(type, fn);
-    undo.push(() => t.removeEventListener(type, fn));
-  };
-  const title = h("span", { class: "rcnb-title" });
-  const subtitle = h("code", { class: "rcnb-model-id" });
-  const reqId = h("code", { class: "rcnb-reqid", title: "request_id" });
-  const simBadge = h("span", { class: "rcnb-badge rcnb-sim", text: "simulator", title: "talking to the offline simulator, not the real API" });
-  const badge = h("span", { class: "rcnb-badge rcnb-status" });
-  const queue = h("span", { class: "rcnb-queue" });
-  const elapsed = h("span", { class: "rcnb-elapsed" });
-  const seed = h("span", { class: "rcnb-seed", title: "the seed sent with this run" });
-  const cost = h("span", { class: "rcnb-cost", title: "what this run cost (USD)" });
-  const header = h(
-    "div",
-    { class: "rcnb-header" },
-    opts.title ? h("span", { class: "rcnb-titles" }, title, subtitle) : null,
-    reqId,
-    h("span", { class: "rcnb-spacer" }),
-    simBadge,
-    badge,
-    queue,
-    elapsed,
-    seed,
-    cost
-  );
-  const inputs = h("dl", { class: "rcnb-inputs" });
-  const error = h("pre", { class: "rcnb-error", role: "alert" });
-  const results = h("div", { class: "rcnb-outputs" });
-  const cancelBtn = h("button", { class: "rcnb-btn rcnb-cancel", type: "button", text: "Cancel" });
-  const cancelNote = h("span", { class: "rcnb-cancel-note" });
-  const saveBtn = opts.onSave ? h("button", { class: "rcnb-btn rcnb-save", type: "button", text: "Save" }) : null;
-  const loadBtn = opts.onLoad ? h("button", { class: "rcnb-btn rcnb-load", type: "button", text: "Load inputs", title: "copy this run's inputs into the form" }) : null;
-  const reusedNote = h("span", { class: "rcnb-reused", title: "an earlier run with the very same inputs: nothing was sent or paid" });
-  const againBtn = opts.onRunAgain ? h("button", { class: "rcnb-btn rcnb-run-again", type: "button", text: "Run again", title: "send these inputs again (paid again)" }) : null;
-  const notice = h("span", { class: "rcnb-notice", role: "status" });
-  const footer = h("div", { class: "rcnb-footer" }, cancelBtn, cancelNote, saveBtn, loadBtn, reusedNote, againBtn, notice);
-  const lbImg = h("img", { class: "rcnb-lightbox-img", alt: "" });
-  const lbOpen = h("a", { class: "rcnb-lightbox-open", target: "_blank", rel: "noopener noreferrer" });
-  const lightbox = h("div", { class: "rcnb-lightbox", tabindex: "-1", role: "dialog", "aria-label": "image preview" }, lbImg, lbOpen);
-  const lightboxLayer = h("div", { class: "rcnb-root rcnb-lightbox-layer" }, lightbox);
-  const root = h("div", { class: "rcnb-card" }, header, inputs, error, results, footer);
-  let state = {};
-  let cancelling = false;
-  let cancelKey = "";
-  const items = /* @__PURE__ */ new Map();
-  const stateKey = (s) => `${s.status}|${!!s.cancellable}|${s.cancel_note || ""}`;
-  listen(cancelBtn, "click", () => {
-    if (cancelling || !state.cancellable) return;
-    cancelling = true;
-    cancelKey = stateKey(state);
-    renderButtons();
-    opts.onCancel?.();
-  });
-  if (saveBtn) listen(saveBtn, "click", () => opts.onSave?.());
-  if (loadBtn) listen(loadBtn, "click", () => opts.onLoad?.());
-  let againSent = false;
-  if (againBtn)
-    listen(againBtn, "click", () => {
-      if (againSent || !state.reused) return;
-      againSent = true;
-      renderButtons();
-      opts.onRunAgain?.();
-    });
-  const closeLightbox = () => {
-    lightboxLayer.remove();
-    lbImg.removeAttribute("src");
-    lbOpen.removeAttribute("href");
-  };
-  listen(lightbox, "click", (e) => {
-    if (e.target !== lbOpen) closeLightbox();
-  });
-  listen(lightbox, "keydown", (e) => {
-    if (
-      /** @type {KeyboardEvent} */
-      e.key === "Escape"
-    ) closeLightbox();
-  });
-  const openLightbox = (url, name) => {
-    if (!setSafeUrl(lbImg, "src", url)) return;
-    lbImg.setAttribute("alt", name);
-    setSafeUrl(lbOpen, "href", url);
-    if (/^data:/i.test(url)) {
-      lbOpen.setAttribute("download", name || "image");
-      lbOpen.textContent = "download";
-      lbOpen.removeAttribute("target");
-    } else {
-      lbOpen.removeAttribute("download");
-      lbOpen.setAttribute("target", "_blank");
-      lbOpen.textContent = "open original ↗";
-    }
-    (doc.body || doc.documentElement).append(lightboxLayer);
-    lightbox.focus?.();
-  };
-  const buildItem = (out, i) => {
-    const url = safeUrl(out.url);
-    const name = asText(out.name) || `output ${i + 1}`;
-    const kind = out.kind === "image" || out.kind === "video" ? out.kind : "file";
-    const cap = h("figcaption", { class: "rcnb-caption", text: name, title: name });
-    if (url == null) {
-      return h(
-        "figure",
-        { class: "rcnb-output rcnb-output-unsafe" },
-        h("span", { class: "rcnb-unsafe", text: `not shown (unsupported URL): ${asText(out.url)}` }),
-        cap
-      );
-    }
-    const thumb = out.thumb && typeof out.thumb === "object" && safeUrl(out.thumb.src) ? out.thumb.src : null;
-    if (kind === "image") {
-      const img = h("img", { class: "rcnb-media", alt: name, loading: "lazy", title: "click to enlarge" });
-      setSafeUrl(img, "src", url);
-      if (thumb) listen(img, "error", () => {
-        if (img.getAttribute("src") !== thumb) setSafeUrl(img, "src", thumb);
-      });
-      listen(img, "click", () => openLightbox(url, name));
-      return h("figure", { class: "rcnb-output rcnb-output-image" }, img, cap);
-    }
-    if (kind === "video") {
-      const video = h("video", { class: "rcnb-media", controls: true, preload: "metadata", playsinline: true });
-      setSafeUrl(video, "src", url);
-      if (thumb) video.setAttribute("poster", thumb);
-      const figure = h("figure", { class: "rcnb-output rcnb-output-video" }, video, cap);
-      if (thumb) {
-        listen(video, "error", () => {
-          const still = h("img", { class: "rcnb-media rcnb-poster", alt: name });
-          setSafeUrl(still, "src", thumb);
-          video.replaceWith(still);
-        });
-      }
-      return figure;
-    }
-    const a = h("a", { class: "rcnb-file", target: "_blank", rel: "noopener noreferrer", text: name });
-    setSafeUrl(a, "href", url);
-    if (/^data:/i.test(url)) {
-      a.removeAttribute("target");
-      a.setAttribute("download", name);
-    }
-    return h("figure", { class: "rcnb-output rcnb-output-file" }, a, asText(out.mime) ? h("span", { class: "rcnb-mime", text: asText(out.mime) }) : null);
-  };
-  const renderOutputs = () => {
-    const outs = asList(state.outputs).filter((o) => o && typeof o === "object");
-    const seen = /* @__PURE__ */ new Set();
-    const order = [];
-    outs.forEach((o, i) => {
-      let key = `${o.kind}\0${o.url}\0${o.name}`;
-      while (seen.has(key)) key += "\0";
-      seen.add(key);
-      let item = items.get(key);
-      if (!item) {
-        item = buildItem(o, i);
-        items.set(key, item);
-      }
-      order.push(item);
-    });
-    for (const [key, item] of items) {
-      if (!seen.has(key)) {
-        item.remove();
-        items.delete(key);
-      }
-    }
-    order.forEach((item, i) => {
-      if (results.children[i] !== item) results.insertBefore(item, results.children[i] || null);
-    });
-    results.classList.toggle("rcnb-gallery", order.length > 1);
-    results.hidden = order.length === 0;
-  };
-  const renderInputs = () => {
-    const rows = asList(state.inputs_summary).filter((r) => r && typeof r === "object");
-    inputs.replaceChildren(
-      ...rows.flatMap((r) => {
-        const value = asText(r.value);
-        return [h("dt", { text: asText(r.label) }), h("dd", { text: value, title: value })];
-      })
-    );
-    inputs.hidden = rows.length === 0;
-  };
-  const renderButtons = () => {
-    const s = state;
-    if (cancelling && stateKey(s) !== cancelKey) cancelling = false;
-    cancelBtn.disabled = cancelling || !s.cancellable;
-    cancelBtn.textContent = cancelling ? "cancelling…" : "Cancel";
-    cancelBtn.hidden = !s.cancellable && TERMINAL_STATUSES.includes(
-      /** @type {string} */
-      s.status
-    );
-    cancelNote.textContent = asText(s.cancel_note);
-    cancelNote.hidden = !cancelNote.textContent;
-    if (saveBtn) {
-      const saveable = s.status === "completed" && asList(s.outputs).length > 0;
-      saveBtn.disabled = !saveable;
-      saveBtn.hidden = !saveable && TERMINAL_STATUSES.includes(
-        /** @type {string} */
-        s.status
-      );
-    }
-    reusedNote.textContent = s.reused ? `reused from ${asText(s.reused_from) || "earlier"}` : "";
-    reusedNote.hidden = !s.reused;
-    if (againBtn) {
-      againBtn.hidden = !s.reused;
-      againBtn.disabled = againSent;
-    }
-    notice.textContent = asText(s.notice);
-    notice.hidden = !notice.textContent;
-  };
-  const tick = (now) => {
-    const e = elapsedInfo(state, now);
-    elapsed.textContent = e.text;
-    if (e.title) elapsed.setAttribute("title", e.title);
-    else elapsed.removeAttribute("title");
-    return e.ticking;
-  };
-  return {
-    el: root,
-    /**
-     * Apply a full state snapshot. Returns whether the elapsed counter should tick.
-     * @param {JobState} next
-     * @param {number} now
-     */
-    update(next, now) {
-      if (state.request_id !== next?.request_id || state.reused !== next?.reused) againSent = false;
-      state = next || {};
-      const s = state;
-      const name = asText(s.display_name) || asText(s.model_key);
-      title.textContent = name;
-      subtitle.textContent = asText(s.display_name) && asText(s.model_key) !== name ? asText(s.model_key) : "";
-      subtitle.hidden = !subtitle.textContent;
-      reqId.textContent = asText(s.request_id);
-      reqId.hidden = !reqId.textContent;
-      simBadge.hidden = !s.simulator;
-      const st = statusInfo(s.status);
-      badge.textContent = st.label;
-      badge.className = `rcnb-badge rcnb-status ${st.cls}`;
-      root.dataset.status = st.known ? (
-        /** @type {string} */
-        s.status
-      ) : "other";
-      const q = s.status === "in_queue" ? queueText(s.queue_position) : "";
-      queue.textContent = q;
-      queue.hidden = !q;
-      if (q) queue.setAttribute("title", `${s.queue_position} job(s) ahead`);
-      seed.textContent = isNum(s.seed) ? `seed ${s.seed}` : "";
-      seed.hidden = !seed.textContent;
-      cost.textContent = isNum(s.cost) ? formatCost(
-        /** @type {number} */
-        s.cost
-      ) : "";
-      cost.hidden = !cost.textContent;
-      error.textContent = asText(s.error);
-      error.hidden = !error.textContent;
-      renderInputs();
-      renderOutputs();
-      renderButtons();
-      return tick(now);
-    },
-    tick,
-    destroy() {
-      closeLightbox();
-      while (undo.length) undo.pop()();
-      items.clear();
-      root.remove();
-    }
-  };
-}
-
 // js/form.js
 var TYPING_DEBOUNCE_MS = 200;
+var STATUS_BADGE = { submitting: "submitting…", in_queue: "queued", in_progress: "in progress", failed: "failed", cancelled: "cancelled" };
+function runItem(run) {
+  const status = asText(run.status);
+  const ahead = typeof run.queue_position === "number" ? run.queue_position : null;
+  let badge = asText(
+    /** @type {any} */
+    STATUS_BADGE[status]
+  );
+  if (status === "in_queue" && ahead !== null) badge += ahead === 0 ? " · next" : ` · #${ahead + 1}`;
+  const seed = run.seed == null || run.seed === "" ? "" : `seed ${asText(run.seed)}`;
+  const cost = typeof run.cost === "number" && Number.isFinite(run.cost) ? `$${run.cost.toFixed(3)}` : "";
+  const start = typeof run.submitted_at === "number" ? run.submitted_at : null;
+  const end = typeof run.finished_at === "number" ? run.finished_at : null;
+  const time = start !== null && end !== null && end >= start ? `${((end - start) / 1e3).toFixed(1)} s` : "";
+  const inputs = {};
+  for (const row of asList(run.inputs_summary)) if (row && typeof row === "object") inputs[asText(row.label)] = asText(row.value);
+  return {
+    local_id: asText(run.local_id) || asText(run.request_id),
+    request_id: asText(run.request_id),
+    model_id: asText(run.request_id),
+    // the viewer's meta line names the request (the model is the form's)
+    summary: {
+      prompt: asText(inputs.Prompt ?? inputs.prompt),
+      status: status.replace("_", " "),
+      time,
+      seed,
+      cost,
+      when: start === null ? "" : new Date(start).toTimeString().slice(0, 5)
+    },
+    outputs: asList(run.outputs),
+    inputs,
+    badge,
+    caption: [seed, cost, run.reused ? "reused" : ""].filter(Boolean).join(" · "),
+    note: run.reused ? `reused from ${asText(run.reused_from) || "earlier"}` : "",
+    error: asText(run.error),
+    cancellable: run.cancellable === true
+    // Python knows when the API still takes a cancel
+  };
+}
 function render({ model, el }) {
   const doc = el.ownerDocument;
   const h = hyper(doc);
@@ -979,8 +700,16 @@ function render({ model, el }) {
   );
   const resetBtn = h("button", { class: "rcnb-btn rcnb-reset", type: "button", text: "Reset", title: "back to the model's defaults" });
   const busyText = h("span", { class: "rcnb-busy", role: "status", hidden: true }, h("span", { class: "rcnb-spinner", "aria-hidden": "true" }), "submitting…");
-  const historyList = h("div", { class: "rcnb-history-list" });
-  const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), historyList);
+  const hasImageField = () => asList(model.get("fields")).some((f) => f?.kind === "media" && f?.media === "image");
+  const runs = createGallery(doc, {
+    actions: ["load", "run_again", "cancel", ...hasImageField() ? ["use_as_input"] : []],
+    onAction: (type, item, outputIndex) => {
+      if (type === "load") resync();
+      const message = { type, local_id: asText(item?.local_id) };
+      model.send(type === "use_as_input" ? { ...message, output_index: outputIndex } : message);
+    }
+  });
+  const historyBox = h("section", { class: "rcnb-history", hidden: true }, h("div", { class: "rcnb-history-title", text: "Runs" }), runs.el);
   const earlier = createGallery(doc, {
     actions: ["load", "save", "run_again"],
     onAction: (type, item, outputIndex) => model.send({ type: `earlier_${type}`, local_id: asText(item?.local_id), output_index: outputIndex })
@@ -1151,51 +880,10 @@ function render({ model, el }) {
     modelId.hidden = !modelId.textContent;
     simBadge.hidden = !model.get("simulator");
   };
-  let cards = /* @__PURE__ */ new Map();
-  const clock = ticker(() => {
-    const now = Date.now();
-    let any = false;
-    for (const c of cards.values()) any = c.card.tick(now) || any;
-    clock.set(any);
-  }, TICK_MS);
   const renderHistory = () => {
-    const runs = asList(model.get("history"));
-    const now = Date.now();
-    const next = /* @__PURE__ */ new Map();
-    let ticking = false;
-    runs.forEach((run, i) => {
-      if (!run || typeof run !== "object") return;
-      let key = asText(run.local_id) || `#${i}`;
-      while (next.has(key)) key += "'";
-      let entry = cards.get(key);
-      if (!entry) {
-        const e = { card: (
-          /** @type {any} */
-          null
-        ), index: i, run };
-        e.card = createJobCard(doc, {
-          title: false,
-          onCancel: () => model.send({ type: "cancel", local_id: asText(e.run.local_id) }),
-          onLoad: () => {
-            resync();
-            model.send({ type: "load", local_id: asText(e.run.local_id) });
-          },
-          onRunAgain: () => model.send({ type: "run_again", local_id: asText(e.run.local_id) })
-        });
-        entry = e;
-      }
-      entry.index = i;
-      entry.run = run;
-      ticking = entry.card.update({ ...run, simulator: false, notice: "" }, now) || ticking;
-      next.set(key, entry);
-    });
-    for (const [key, entry] of cards) if (!next.has(key)) entry.card.destroy();
-    cards = next;
-    [...cards.values()].forEach((entry, i) => {
-      if (historyList.children[i] !== entry.card.el) historyList.insertBefore(entry.card.el, historyList.children[i] || null);
-    });
-    historyBox.hidden = cards.size === 0;
-    clock.set(ticking);
+    const items = asList(model.get("history")).filter((run) => run && typeof run === "object").map(runItem);
+    runs.update(items);
+    historyBox.hidden = items.length === 0;
   };
   bag.dom(submitBtn, "click", () => {
     typing.flush();
@@ -1231,14 +919,13 @@ function render({ model, el }) {
     typing.cancel();
     bag.dispose();
     fieldBag.dispose();
-    clock.stop();
-    for (const entry of cards.values()) entry.card.destroy();
-    cards.clear();
+    runs.destroy();
     root.remove();
   };
 }
 var form_default = { render };
 export {
   TYPING_DEBOUNCE_MS,
-  form_default as default
+  form_default as default,
+  runItem
 };

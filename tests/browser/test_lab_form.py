@@ -49,14 +49,17 @@ def test_form_submit_from_the_ui_and_invalid_values(lab_server: Any, open_notebo
     expect(submit).to_be_enabled()  # once Python has validated the new values (typing is sent after 200 ms)
     received = bsim.counters()["submits_received"]
     submit.click()  # flushes the debounced typing first, then sends "submit"
-    run = form.locator(".rcnb-history .rcnb-card")
+    # the run list is the compact gallery: a tile per run, a click opens the full size with its inputs
+    run = form.locator(".rcnb-history .rcnb-gallery-tile")
     run.first.wait_for(timeout=15_000)
-    form.locator(".rcnb-history .rcnb-card[data-status='completed']").wait_for(timeout=30_000)
+    form.locator(".rcnb-history .rcnb-gallery-tile[data-status='completed']").wait_for(timeout=30_000)
     assert run.count() == 1
     assert bsim.counters()["submits_received"] == received + 1
-    loaded = wait_image_loaded(nb, run.locator("img.rcnb-media"))
+    run.first.click()
+    viewer = form.locator(".rcnb-history .rcnb-gallery-viewer")
+    loaded = wait_image_loaded(nb, viewer.locator("img.rcnb-gallery-full"))
     assert (loaded["naturalWidth"], loaded["naturalHeight"]) == (1440, 960)
-    labels, values = run.locator(".rcnb-inputs dt").all_inner_texts(), run.locator(".rcnb-inputs dd").all_inner_texts()
+    labels, values = viewer.locator(".rcnb-gallery-inputs dt").all_inner_texts(), viewer.locator(".rcnb-gallery-inputs dd").all_inner_texts()
     summary = dict(zip(labels, values, strict=True))
     assert summary["Prompt"] == "a red fox at dawn, from the form", summary
     assert "1440:960 (3:2)" in summary.values(), summary
@@ -97,7 +100,37 @@ def test_form_submit_from_the_ui_and_invalid_values(lab_server: Any, open_notebo
     scale.locator(".rcnb-field-error").wait_for(state="hidden", timeout=10_000)
     expect(dream.locator(".rcnb-submit")).to_be_enabled()
     assert not nb.unexpected_errors(), nb.errors
-    nb.screenshot("4c_form_completed_run", run)
+
+    # More runs stay a compact grid (four full-size cards were a 3,000 px scroll), newest first.
+    for text in ("a grey heron in the reeds", "a snow owl at dusk", "a hare in the frost"):
+        prompt.fill(text)
+        expect(submit).to_be_enabled()
+        submit.click()
+    form.locator(".rcnb-history .rcnb-gallery-tile[data-status='completed']").nth(3).wait_for(timeout=60_000)
+    assert run.count() == 4
+    assert run.first.get_attribute("title") == "a hare in the frost"
+    tile_box = run.first.bounding_box()
+    assert tile_box is not None and tile_box["height"] < 200, tile_box
+    history_box = form.locator(".rcnb-history .rcnb-gallery-grid").bounding_box()
+    assert history_box is not None and history_box["height"] < 400, history_box
+    run.first.click()
+    wait_image_loaded(nb, viewer.locator("img.rcnb-gallery-full"))
+    nb.screenshot("4c_form_completed_run", form.locator(".rcnb-history"))
+
+    # A queued run: its tile says so and carries a Cancel button; the cancel names the run, and it goes away.
+    bsim.configure(paused=True)
+    prompt.fill("a queued run to cancel")
+    expect(submit).to_be_enabled()
+    submit.click()
+    queued = form.locator(".rcnb-history .rcnb-gallery-tile[data-status='in queue']")
+    queued.wait_for(timeout=15_000)
+    assert queued.locator(".rcnb-gallery-status").inner_text().startswith("queued")
+    nb.screenshot("4c2_form_queued_run", form.locator(".rcnb-history"))
+    form.locator(".rcnb-history .rcnb-gallery-tile-cancel").click()
+    form.locator(".rcnb-history .rcnb-gallery-tile[data-status='cancelled']").wait_for(timeout=15_000)
+    assert form.locator(".rcnb-history .rcnb-gallery-tile-cancel").count() == 0
+    assert bsim.counters()["cancels"]["cancelled"] == 1
+    bsim.configure(paused=False)
 
 
 # What each FieldSpec kind looks like in the page (docs/widgets.md, "Controls per kind").

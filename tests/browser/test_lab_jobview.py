@@ -146,11 +146,12 @@ def test_hostile_text_is_shown_as_text(lab_server: Any, open_notebook: Any, bsim
     prompt_box = form.locator(".rcnb-field[data-key='prompt'] .rcnb-input")
     assert prompt_box.input_value() == HOSTILE
     form.locator(".rcnb-submit").click()
-    form.locator(".rcnb-history .rcnb-card[data-status='completed']").wait_for(timeout=30_000)
+    form.locator(".rcnb-history .rcnb-gallery-tile[data-status='completed']").wait_for(timeout=30_000)
+    form.locator(".rcnb-history .rcnb-gallery-tile").first.click()  # the run list is a gallery: open the run
 
     prompts = view.locator(".rcnb-inputs dd").first
     assert prompts.inner_text() == HOSTILE and prompts.get_attribute("title") == HOSTILE
-    assert form.locator(".rcnb-history .rcnb-inputs dd").first.inner_text() == HOSTILE
+    assert form.locator(".rcnb-history .rcnb-gallery-inputs dd").first.inner_text() == HOSTILE
     # The static copies (hidden while the widgets live, rendered as trusted HTML by Lab) carry it as text too.
     static = nb.page.locator(".rcnb-static")
     assert static.count() == 2

@@ -66,10 +66,11 @@ def test_results_survive_save_kernel_shutdown_and_reload(lab_server: Any, open_n
     for index in range(5):
         nb.run(index)
     nb.outputs(3).locator(".rcnb-submit").click()
-    nb.outputs(3).locator(".rcnb-history .rcnb-card").wait_for()
+    nb.outputs(3).locator(".rcnb-history .rcnb-gallery-tile").wait_for()  # the form's run list: a gallery tile
     bsim.configure(paused=False)
-    nb.page.locator(".rcnb-card[data-status='completed']").nth(3).wait_for(timeout=60_000)  # fox ×2, form, clip
-    assert nb.page.locator(".rcnb-card").evaluate_all("els => els.map(e => e.dataset.status)") == ["completed"] * 4
+    nb.page.locator(".rcnb-card[data-status='completed']").nth(2).wait_for(timeout=60_000)  # fox ×2, clip
+    nb.outputs(3).locator(".rcnb-history .rcnb-gallery-tile[data-status='completed']").wait_for(timeout=60_000)
+    assert nb.page.locator(".rcnb-card").evaluate_all("els => els.map(e => e.dataset.status)") == ["completed"] * 3
     # While the widgets live, the static copies are hidden (the <style> works in the live session too).
     states = nb.outputs(1).evaluate_all(OUTPUT_STATES)
     assert [s["display"] == "none" for s in states] == [False, True] and states[0]["live"], states

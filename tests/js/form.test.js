@@ -510,56 +510,67 @@ describe("history", () => {
     ...over,
   });
 
-  test("renders each run with the shared job card, newest first", () => {
+  const tiles = (el) => [...el.querySelectorAll(".rcnb-history .rcnb-gallery-tile")];
+
+  test("renders the runs as the compact gallery, newest first, with a status badge while not done", () => {
     const { el, model } = mount("wan-ai/wan-2-5/text-to-image");
     assert.equal(el.querySelector(".rcnb-history").hidden, true);
     model.update({ history: [run("r2", { status: "in_queue", queue_position: 1, finished_at: null, outputs: [], cancellable: true }), run("r1")] });
-    const cards = el.querySelectorAll(".rcnb-history .rcnb-card");
-    assert.equal(cards.length, 2);
-    assert.equal(cards[0].querySelector(".rcnb-reqid").textContent, "r2");
-    assert.equal(cards[0].querySelector(".rcnb-status").textContent, "in queue");
-    assert.equal(cards[0].querySelector(".rcnb-queue").textContent, "position 2");
-    assert.equal(cards[1].querySelector(".rcnb-elapsed").textContent, "5.0 s");
-    assert.equal(cards[1].querySelector(".rcnb-outputs img").getAttribute("src"), "https://cdn.test/r1.png");
-    assert.equal(cards[1].querySelector(".rcnb-inputs dd").textContent, "prompt of r1");
-    assert.equal(cards[0].querySelector(".rcnb-save"), null, "no Save button in history rows");
-    assert.equal(timers.intervals.size, 1, "one ticker for the running run");
+    assert.deepEqual(tiles(el).map((t) => t.dataset.id), ["local-r2", "local-r1"]);
+    assert.equal(tiles(el)[0].querySelector(".rcnb-gallery-status").textContent, "queued · #2");
+    assert.equal(tiles(el)[1].querySelector(".rcnb-gallery-status"), null, "a completed run shows its picture alone");
+    assert.equal(tiles(el)[1].querySelector("img.rcnb-gallery-thumb").getAttribute("src"), "https://cdn.test/r1.png");
+    assert.equal(el.querySelectorAll(".rcnb-history .rcnb-card").length, 0, "no full-size job cards");
+    assert.equal(el.querySelector(".rcnb-history .rcnb-gallery-viewer").hidden, true);
+    // a click opens the viewer: full size, the inputs as the form labels them, the run's actions (no Save)
+    tiles(el)[1].click();
+    const viewer = el.querySelector(".rcnb-history .rcnb-gallery-viewer");
+    assert.equal(viewer.hidden, false);
+    assert.equal(viewer.querySelector(".rcnb-gallery-full").getAttribute("src"), "https://cdn.test/r1.png");
+    assert.equal(viewer.querySelector(".rcnb-gallery-inputs dd").textContent, "prompt of r1");
+    assert.match(viewer.querySelector(".rcnb-gallery-meta").textContent, /r1 · completed · 5\.0 s/);
+    assert.deepEqual([...viewer.querySelectorAll(".rcnb-gallery-action")].map((b) => b.textContent), ["Load into form", "Run again"]);
+    assert.equal(timers.intervals.size, 0, "no ticking timer: the tiles change when Python's state does");
   });
 
-  test("Load inputs and Cancel name the run by its local id", () => {
+  test("Load, Run again and Cancel name the run by its local id", () => {
     const { el, model } = mount("wan-ai/wan-2-5/text-to-image", {
-      history: [run("r2", { status: "in_queue", queue_position: 0, finished_at: null, cancellable: true }), run("r1")],
+      history: [run("r2", { status: "in_queue", queue_position: 0, finished_at: null, outputs: [], cancellable: true }), run("r1")],
     });
-    const cards = () => el.querySelectorAll(".rcnb-history .rcnb-card");
-    cards()[1].querySelector(".rcnb-load").click();
-    cards()[0].querySelector(".rcnb-cancel").click();
-    cards()[0].querySelector(".rcnb-cancel").click();
-    assert.equal(cards()[1].querySelector(".rcnb-cancel").disabled, true);
-    assert.deepEqual(model.sent, [{ type: "load", local_id: "local-r1" }, { type: "cancel", local_id: "local-r2" }]);
-    // a new run arrives on top while still submitting (no request_id yet): the load button still follows its run
-    model.update({ history: [run("r3", { request_id: "", status: "submitting", finished_at: null }), ...model.get("history")] });
-    const submitting = cards()[0];
-    cards()[2].querySelector(".rcnb-load").click();
-    assert.deepEqual(model.sent.at(-1), { type: "load", local_id: "local-r1" });
-    assert.equal(cards()[2].querySelector(".rcnb-reqid").textContent, "r1");
-    // once accepted, the same card shows it (keyed by local id, not by the request_id that just arrived)
-    model.update({ history: [run("r3"), ...model.get("history").slice(1)] });
-    assert.equal(cards()[0], submitting);
-    assert.equal(cards()[0].querySelector(".rcnb-reqid").textContent, "r3");
+    const cancel = el.querySelector(".rcnb-history .rcnb-gallery-tile-cancel");
+    assert.equal(el.querySelectorAll(".rcnb-history .rcnb-gallery-tile-cancel").length, 1, "only the queued run has one");
+    cancel.click();
+    cancel.click(); // one message per click until the next state arrives
+    tiles(el)[1].click();
+    el.querySelector(".rcnb-history .rcnb-gallery-load").click();
+    assert.deepEqual(model.sent, [{ type: "cancel", local_id: "local-r2" }, { type: "load", local_id: "local-r1" }]);
+    // a new run arrives on top while still submitting (no request_id yet): the open viewer still shows its run
+    model.update({ history: [run("r3", { request_id: "", status: "submitting", finished_at: null, outputs: [] }), ...model.get("history")] });
+    assert.equal(tiles(el)[0].querySelector(".rcnb-gallery-status").textContent, "submitting…");
+    assert.ok(tiles(el)[2].classList.contains("rcnb-gallery-open"));
+    el.querySelector(".rcnb-history .rcnb-gallery-run_again").click();
+    assert.deepEqual(model.sent.at(-1), { type: "run_again", local_id: "local-r1" });
+    // the queued run's viewer offers Cancel too
+    tiles(el)[1].click();
+    el.querySelector(".rcnb-history .rcnb-gallery-cancel").click();
+    assert.deepEqual(model.sent.at(-1), { type: "cancel", local_id: "local-r2" });
+    model.update({ history: [] });
+    assert.equal(el.querySelector(".rcnb-history").hidden, true);
   });
 
-  test("cards and <video> elements are reused when their run did not change", () => {
-    const vid = { url: "https://cdn.test/v.mp4", kind: "video", mime: "video/mp4", name: "v.mp4" };
-    const { el, model } = mount("wan-ai/wan-2-5/text-to-image", { history: [run("r1", { outputs: [vid] })] });
-    const card = el.querySelector(".rcnb-history .rcnb-card");
-    const video = el.querySelector(".rcnb-history video");
-    model.update({ history: [run("r2", { status: "in_progress", finished_at: null, outputs: [] }), run("r1", { outputs: [{ ...vid }] })] });
-    assert.equal(el.querySelectorAll(".rcnb-history .rcnb-card")[1], card);
-    assert.equal(el.querySelector(".rcnb-history video"), video);
-    model.update({ history: [] });
-    assert.equal(el.querySelectorAll(".rcnb-history .rcnb-card").length, 0);
-    assert.equal(el.querySelector(".rcnb-history").hidden, true);
-    assert.equal(timers.intervals.size, 0);
+  test("Use as input is offered where the form has an image field, with the output's index", () => {
+    const { el, model } = mount("blackforestlabs/flux-1-kontext/pro/edit", { history: [run("r1")] });
+    tiles(el)[0].click();
+    el.querySelector(".rcnb-history .rcnb-gallery-use_as_input").click();
+    assert.deepEqual(model.sent, [{ type: "use_as_input", local_id: "local-r1", output_index: 0 }]);
+  });
+
+  test("a failed run shows its error text in the viewer", () => {
+    const { el, model } = mount("wan-ai/wan-2-5/text-to-image");
+    model.update({ history: [run("r1", { status: "failed", outputs: [], error: "out of credits" })] });
+    assert.equal(tiles(el)[0].querySelector(".rcnb-gallery-status").textContent, "failed");
+    tiles(el)[0].click();
+    assert.equal(el.querySelector(".rcnb-history .rcnb-gallery-error").textContent, "out of credits");
   });
 
   test("hostile strings and URLs in runs", () => {
@@ -568,13 +579,15 @@ describe("history", () => {
         run(HOSTILE, {
           status: "failed",
           error: HOSTILE,
+          seed: HOSTILE,
           inputs_summary: [{ label: HOSTILE, value: HOSTILE }],
           outputs: [{ url: "javascript:alert(1)", kind: "image", mime: "", name: HOSTILE }, { url: "file:///etc/passwd", kind: "file", mime: "", name: "p" }],
         }),
       ],
     });
-    assert.equal(el.querySelector(".rcnb-history .rcnb-error").textContent, HOSTILE);
-    assert.equal(el.querySelector(".rcnb-history .rcnb-reqid").textContent, HOSTILE);
+    tiles(el)[0].click();
+    assert.equal(el.querySelector(".rcnb-history .rcnb-gallery-error").textContent, HOSTILE);
+    assert.equal(el.querySelector(".rcnb-history .rcnb-gallery-inputs dt").textContent, HOSTILE);
     assert.deepEqual(urlsIn(el), []);
     assert.equal(el.querySelectorAll('img[src="x"], [onerror]').length, 0);
   });
@@ -591,7 +604,6 @@ describe("cleanup", () => {
     Object.defineProperty(picker, "files", { value: [new window.File(["x"], "x.png", { type: "image/png" })] });
     fire(picker);
     assert.ok(model.listenerCount() > 0);
-    assert.equal(timers.intervals.size, 1);
     assert.equal(timers.timeouts.size, 1);
     cleanup();
     assert.equal(model.listenerCount(), 0);
@@ -640,7 +652,7 @@ describe("seed control after generate", () => {
   });
 });
 
-describe("history cards: seed sent, cost, reuse", () => {
+describe("run tiles: seed sent, cost, reuse", () => {
   const t0 = Date.now() - 20_000;
   const run = (id, over = {}) => ({
     local_id: `local-${id}`, request_id: id, status: "completed", queue_position: null,
@@ -650,22 +662,22 @@ describe("history cards: seed sent, cost, reuse", () => {
     cost: 0.04, seed: 100, reused: false, reused_from: "", ...over,
   });
 
-  test("every card shows the seed it was sent with and its cost", () => {
+  const tiles = (el) => [...el.querySelectorAll(".rcnb-history .rcnb-gallery-cell")];
+
+  test("every tile says the seed it was sent with and its cost", () => {
     const { el, model } = mount("blackforestlabs/flux-1-kontext/pro/edit");
     model.update({ history: [run("r2", { seed: 101, cost: null, status: "in_progress", finished_at: null }), run("r1")] });
-    const cards = el.querySelectorAll(".rcnb-history .rcnb-card");
-    assert.deepEqual([...cards].map((c) => c.querySelector(".rcnb-seed").textContent), ["seed 101", "seed 100"]);
-    assert.equal(cards[0].querySelector(".rcnb-cost").hidden, true);
-    assert.equal(cards[1].querySelector(".rcnb-cost").textContent, "$0.040");
+    assert.deepEqual(tiles(el).map((c) => c.querySelector(".rcnb-gallery-caption").textContent), ["seed 101", "seed 100 · $0.040"]);
+    assert.equal(tiles(el)[0].querySelector(".rcnb-gallery-status").textContent, "in progress");
   });
 
-  test("a reused run offers Run again, naming the run by its local id", () => {
+  test("a reused run says so and offers Run again, naming the run by its local id", () => {
     const { el, model } = mount("blackforestlabs/flux-1-kontext/pro/edit");
     model.update({ history: [run("r2", { reused: true, reused_from: "2026-11-28 08:00" }), run("r1")] });
-    const cards = el.querySelectorAll(".rcnb-history .rcnb-card");
-    assert.equal(cards[0].querySelector(".rcnb-reused").textContent, "reused from 2026-11-28 08:00");
-    assert.equal(cards[1].querySelector(".rcnb-run-again").hidden, true);
-    cards[0].querySelector(".rcnb-run-again").click();
+    assert.equal(tiles(el)[0].querySelector(".rcnb-gallery-caption").textContent, "seed 100 · $0.040 · reused");
+    tiles(el)[0].querySelector(".rcnb-gallery-tile").click();
+    assert.match(el.querySelector(".rcnb-history .rcnb-gallery-meta").textContent, /reused from 2026-11-28 08:00/);
+    el.querySelector(".rcnb-history .rcnb-gallery-run_again").click();
     assert.deepEqual(model.messages("run_again"), [{ type: "run_again", local_id: "local-r2" }]);
   });
 });

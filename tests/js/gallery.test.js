@@ -114,3 +114,41 @@ test("updates keep an open run open, drop a vanished one, and teardown leaves no
   assert.equal(gallery.listenerCount(), 0);
   assert.equal(el.children.length, 0);
 });
+
+test("the open viewer is kept while other runs change, rebuilt when its own run does", () => {
+  const { document, el } = makeDom();
+  const gallery = createGallery(document, { onAction: () => {} });
+  el.append(gallery.el);
+  gallery.update(items());
+  gallery.open("l2");
+  const picture = el.querySelector(".rcnb-gallery-full");
+  const changed = items();
+  changed[2].summary = { ...changed[2].summary, status: "in_progress" }; // another run moves on
+  gallery.update(changed);
+  assert.equal(el.querySelector(".rcnb-gallery-full"), picture, "the full-size picture is not reloaded");
+  assert.ok(el.querySelector('.rcnb-gallery-tile[data-id="l2"]').classList.contains("rcnb-gallery-open"));
+  changed[1].summary = { ...changed[1].summary, cost: "$0.05" };
+  gallery.update(changed);
+  assert.notEqual(el.querySelector(".rcnb-gallery-full"), picture);
+  assert.match(el.querySelector(".rcnb-gallery-meta").textContent, /\$0\.05/);
+});
+
+test("a live run's badge, caption, Cancel on the tile, and error in the viewer", () => {
+  const { document, el } = makeDom();
+  const calls = [];
+  const gallery = createGallery(document, { onAction: (type, item) => calls.push([type, item.local_id]) });
+  el.append(gallery.el);
+  gallery.update([
+    { local_id: "q", summary: { status: "in queue" }, outputs: [], inputs: {}, badge: "queued · #2", caption: "seed 5", cancellable: true },
+    { local_id: "f", summary: { status: "failed" }, outputs: [], inputs: {}, badge: "failed", error: "<b>boom</b>" },
+  ]);
+  const cells = el.querySelectorAll(".rcnb-gallery-cell");
+  assert.equal(cells[0].querySelector(".rcnb-gallery-status").textContent, "queued · #2");
+  assert.equal(cells[0].querySelector(".rcnb-gallery-caption").textContent, "seed 5");
+  assert.equal(cells[1].querySelector(".rcnb-gallery-tile-cancel"), null);
+  cells[0].querySelector(".rcnb-gallery-tile-cancel").click();
+  assert.deepEqual(calls, [["cancel", "q"]]);
+  cells[1].querySelector(".rcnb-gallery-tile").click();
+  assert.equal(el.querySelector(".rcnb-gallery-error").textContent, "<b>boom</b>");
+  assert.equal(el.querySelectorAll("b").length, 0);
+});
