@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import logging
 import math
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 import runcomfy_nb as rc
 from runcomfy_nb._http import RetryPolicy
@@ -609,7 +611,10 @@ def test_auto_save_runs_after_completion_with_its_own_deadline(servers: Any, tmp
     assert seen.index(("completed", "saving")) < len(seen) - 1
     assert job.status == "completed" and job.save_state.startswith("save failed")
     assert "autosave_deadline" in job.save_state and any("auto-save failed" in w for w in job.warnings)
-    assert outputs[0].saved_path is not None and outputs[0].saved_path.read_bytes() == PNG
+    saved = outputs[0].saved_path
+    assert saved is not None  # the same picture; the kept PNG also carries its inputs (a text chunk)
+    assert Image.open(saved).tobytes() == Image.open(io.BytesIO(PNG)).tobytes()
+    assert rc.load_params(saved).model_id == WAN
     assert outputs[1].saved_path is None
     row = rc.jobs()[0]
     assert row["status"] == "completed" and row["saved"] == [str(outputs[0].saved_path)]
