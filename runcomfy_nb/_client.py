@@ -205,7 +205,7 @@ class Client:
                            validate: bool | None = None, fresh: bool = False, **kwargs: Any) -> Job:
         """`submit()` for async code: returns once the API has accepted the job."""
         job = self.start(model_id, inputs, validate=validate, fresh=fresh, **kwargs)
-        await asyncio.wrap_future(job._accepted)
+        await asyncio.shield(asyncio.wrap_future(job._accepted))  # cancelling this wait leaves the submit alone
         return job
 
     def run(self, model_id: str, inputs: dict[str, Any] | None = None, /, *, timeout: float | None = None,

@@ -278,7 +278,7 @@ class Job:
         if self.status in TERMINAL:
             return False
         if self.request_id is None:
-            await asyncio.wrap_future(self._accepted)
+            await asyncio.shield(asyncio.wrap_future(self._accepted))
         assert self.request_id is not None
         outcome = await self.transport.cancel(self.request_id)
         if outcome == "not_cancellable" and not self._done.done():

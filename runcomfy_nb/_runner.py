@@ -85,7 +85,8 @@ async def _submit(job: Job, inputs: dict[str, Any]) -> bool:
         return False
     request_id = answer["request_id"]
     job._set(request_id=request_id, status="in_queue", submitted_at=time.time())
-    job._accepted.set_result(request_id)
+    if not job._accepted.done():  # a cancelled waiter must never stop a paid job from being followed
+        job._accepted.set_result(request_id)
     return True
 
 

@@ -145,6 +145,7 @@ class RunComfyMagics(Magics):
     @argument("-o", "--out", metavar="NAME", help="Also store the Job in the notebook variable NAME.")
     @argument("--no-validate", action="store_true", help="Send the inputs without checking them against the "
               "schema (also for a model id that is not in the catalog).")
+    @argument("--fresh", action="store_true", help="Always send, even when an identical earlier result could be reused.")
     @argument("--timeout", type=float, help="With --wait: give up waiting after this many seconds.")
     @no_var_expand
     @line_cell_magic
@@ -273,7 +274,7 @@ class RunComfyMagics(Magics):
                 defaults = {k: p.get("default") for k, p in normal["properties"].items()}
                 schemas.validate_inputs(raw, prepare_media(schemas.media_fields(raw), full, defaults))
             raise
-        job = client.submit(model_id, inputs, validate=validate)
+        job = client.submit(model_id, inputs, validate=validate, fresh=args.fresh)
         if args.out and self.shell is not None:
             self.shell.user_ns[args.out] = job
         if not quiet:

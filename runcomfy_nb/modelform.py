@@ -179,9 +179,10 @@ class ModelForm(_Persisted):
         except Exception as error:
             message = str(error)
             _on_loop(lambda: setattr(self, "errors", {**self.errors, "_form": message}))
-            return None
-        finally:
             _on_loop(lambda: setattr(self, "busy", False))
+            return None
+        # Busy until the API has the job (or refused it): a second click meanwhile would pay twice.
+        job._accepted.add_done_callback(lambda _f: _on_loop(lambda: setattr(self, "busy", False)))
 
         def add() -> None:
             self.jobs.insert(0, job)
@@ -229,7 +230,8 @@ class ModelForm(_Persisted):
     def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "submit":
-            self.submit()
+            if not self.busy:  # a double click: the first submit is still on its way
+                self.submit()
         elif kind == "reset":
             self.reset()
         elif isinstance(kind, str) and kind.startswith("earlier_"):

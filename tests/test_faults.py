@@ -427,7 +427,7 @@ def test_the_connection_pool_survives_contention_with_slow_answers(sim: Any) -> 
             answers = run_sync(burst(600), timeout=60)
             assert [a for a in answers if isinstance(a, BaseException)] == []
             assert all(a["status"] == "completed" for a in answers)
-        assert "PoolTimeout" not in client.transport.counters.by_reason, client.api.counters.by_reason
+        assert "PoolTimeout" not in client.transport.counters.by_reason, client.transport.counters.by_reason
         pool = client.transport.http._transport._pool  # httpcore internals, as a diagnostic: no slot left behind
         assert not [c for c in pool.connections if "CONNECTING" in repr(c)], pool.connections
     finally:
