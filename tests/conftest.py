@@ -25,6 +25,16 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def plain_process_unless_a_shell(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IPython's global test shell lives on once a test made it; a later test must not look like a notebook because
+    of it (saving beside the notebook would turn on). Tests that use a `shell` fixture keep the real answer."""
+    if "shell" not in request.fixturenames:
+        from runcomfy_nb import _hooks
+
+        monkeypatch.setattr(_hooks, "current_shell", lambda: None)
+
+
 def polling_left_behind() -> list[str]:
     """Close the default clients (rc.*, magics, forms), give ending tasks a moment, then cancel and name every
     job task still alive: a client some test forgot to close."""
