@@ -49,7 +49,7 @@ def polling_left_behind() -> list[str]:
     while _loop.live_tasks() and time.monotonic() < deadline:
         time.sleep(0.05)
     left = [task.get_name() for task in _loop.live_tasks()]
-    _loop.cancel_owned(None)
+    _loop.cancel_owned(None, timeout=60)  # a hang-catching deadline, generous for a busy machine
     return left
 
 
