@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,15 @@ from pathlib import Path
 import pytest
 
 TEST_TOKEN = "rc-test-token-7f3a9c"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Once per run, before any test: test-artifacts/browser/ is emptied for this run's screenshots and logs. Under
+    pytest-xdist only the controller does it (a worker has `workerinput`), so no worker deletes another's files."""
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quieter kernels in kernel tests
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(ARTIFACTS / "browser", ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -89,5 +99,3 @@ def client(sim: object) -> Iterator[object]:
     c.close()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quieter kernels in kernel tests

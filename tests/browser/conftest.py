@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,9 @@ from .harness import (
 
 @pytest.fixture(scope="package", autouse=True)
 def artifacts() -> Path:
-    """test-artifacts/browser/ holds this run's screenshots and server logs only."""
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    """test-artifacts/browser/ holds this run's screenshots and server logs only (emptied once per run by
+    tests/conftest.py's pytest_configure, so parallel workers keep each other's files)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 

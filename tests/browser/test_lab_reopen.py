@@ -35,9 +35,15 @@ def saved_outputs(path: Path) -> list[list[dict[str, Any]]]:
     return [cell.get("outputs", []) for cell in nbformat.read(path, as_version=4).cells]
 
 
-def wait_saved(path: Path, predicate: Any, timeout: float = 15) -> list[list[dict[str, Any]]]:
+def wait_saved(path: Path, predicate: Any, timeout: float = 15, resave: Any = None) -> list[list[dict[str, Any]]]:
+    """The notebook's saved outputs once `predicate` holds; `resave()` saves again every 2 s meanwhile (what the
+    predicate waits for, e.g. a poster made by the auto-save after completion, may reach the page after a save)."""
     deadline = time.monotonic() + timeout
+    next_save = time.monotonic() + 2
     while True:
+        if resave is not None and time.monotonic() > next_save:
+            resave()
+            next_save = time.monotonic() + 2
         try:
             outputs = saved_outputs(path)
             if predicate(outputs):
@@ -79,8 +85,10 @@ def test_results_survive_save_kernel_shutdown_and_reload(lab_server: Any, open_n
     nb.page.keyboard.press("Escape")
     nb.page.keyboard.press("Control+s")
     path = lab_server.root / "reopen.ipynb"
+    # The copies are final once completed and auto-saved (thumbnails, the video's poster: made after completion).
     outputs = wait_saved(path, lambda outs: len([h for o in outs for h in static_html(o)]) == 4
-                         and all("completed" in h for o in outs for h in static_html(o)))
+                         and all("completed" in h and "data:image/" in h for o in outs for h in static_html(o)),
+                         timeout=60, resave=lambda: nb.page.keyboard.press("Control+s"))
     for index in (1, 2, 3, 4):
         kinds = [list(o.get("data", {})) for o in outputs[index] if o["output_type"] == "display_data"]
         assert kinds[:2] == [["application/vnd.jupyter.widget-view+json", "text/plain"], ["text/html", "text/plain"]]
