@@ -19,7 +19,6 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 from IPython.display import HTML, DisplayHandle, display
 
@@ -27,6 +26,7 @@ from . import schemas
 from ._outputs import is_safe_url
 from .config import settings
 from .seeds import seed_of
+from .shared_module import SharedModuleWidget
 from .sweeps import TERMINAL, Cell, Sweep, differing
 
 STATIC = Path(__file__).parent / "static"
@@ -109,7 +109,7 @@ def input_targets(client: Any) -> list[dict[str, str]]:
     return targets
 
 
-class _Shown(anywidget.AnyWidget):
+class _Shown(SharedModuleWidget):
     """Displays itself, an Output area for what its buttons open, and a static copy that survives the kernel."""
 
     _fallback_handle: Any = None
@@ -139,8 +139,8 @@ class _Shown(anywidget.AnyWidget):
 class SweepView(_Shown):
     """The live grid of a `Sweep`: axis headers, common inputs once, one compact card per job."""
 
-    _esm = STATIC / "sweepview.js"
-    _css = STATIC / "sweepview.css"
+    _bundle_esm = STATIC / "sweepview.js"
+    _bundle_css = STATIC / "widgets.css"
 
     model_key = traitlets.Unicode("").tag(sync=True)
     display_name = traitlets.Unicode("").tag(sync=True)
@@ -312,8 +312,8 @@ def _compare_item(thing: Any, position: int) -> dict[str, Any]:
 class CompareView(_Shown):
     """2-4 results side by side with only the differing inputs; a before/after slider for two images."""
 
-    _esm = STATIC / "compare.js"
-    _css = STATIC / "sweepview.css"
+    _bundle_esm = STATIC / "compare.js"
+    _bundle_css = STATIC / "widgets.css"
     items: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def _fallback_html(self) -> str:
