@@ -70,7 +70,9 @@ export function createCompare(doc, items) {
     undo.push(() => range.removeEventListener("input", place));
     // under the slider: which is which, with the inputs that differ
     const captions = h("div", { class: "rcnb-cmp-side" }, shown.map((item, i) => h("div", { class: "rcnb-cmp-item" }, h("b", { text: `${i ? "after (right)" : "before (left)"}: ${asText(item.title)}` }), inputsOf(item))));
-    const slider = h("div", { class: "rcnb-cmp-slider" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range, captions);
+    // the picture and its slider in one frame as wide as the picture: the track spans the image, no wider
+    const frame = h("div", { class: "rcnb-cmp-frame" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range);
+    const slider = h("div", { class: "rcnb-cmp-slider" }, frame, captions);
     const toggle = h("button", { class: "rcnb-btn", type: "button", text: "Side by side" });
     let sliding = true;
     const flip = () => {

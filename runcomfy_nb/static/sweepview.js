@@ -189,7 +189,8 @@ function createCompare(doc, items) {
     range.addEventListener("input", place);
     undo.push(() => range.removeEventListener("input", place));
     const captions = h("div", { class: "rcnb-cmp-side" }, shown.map((item, i) => h("div", { class: "rcnb-cmp-item" }, h("b", { text: `${i ? "after (right)" : "before (left)"}: ${asText(item.title)}` }), inputsOf(item))));
-    const slider = h("div", { class: "rcnb-cmp-slider" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range, captions);
+    const frame = h("div", { class: "rcnb-cmp-frame" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range);
+    const slider = h("div", { class: "rcnb-cmp-slider" }, frame, captions);
     const toggle = h("button", { class: "rcnb-btn", type: "button", text: "Side by side" });
     let sliding = true;
     const flip = () => {
