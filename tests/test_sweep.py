@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import until
 from PIL import Image
 
 import runcomfy_nb as rc
@@ -22,15 +23,6 @@ WAN = "wan-ai/wan-2-5/text-to-image"
 RED = Image.new("RGB", (64, 48), (200, 30, 30))
 PROMPTS = ["make it winter", "make it night", "make it a watercolour"]
 SEEDS = [1, 2, 3, 4]
-
-
-def until(predicate: Any, deadline: float = 60.0) -> None:
-    """Hang-catcher: wait for a state, fail after a generous deadline."""
-    end = time.monotonic() + deadline
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("state not reached")
-        time.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)
