@@ -2,7 +2,7 @@
 // Output is deterministic (pinned esbuild, fixed options, paths relative to the repo), so
 // tests/test_js.py can check that the committed bundles match a fresh build byte for byte.
 
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -28,9 +28,9 @@ await esbuild.build({
   banner: { js: "// Built from js/ by `npm run build` (esbuild). Do not edit: edit js/ and rebuild." },
   logLevel: "warning",
 });
-await copyFile(path.join(repo, "js", "widgets.css"), path.join(outdir, "widgets.css"));
-// SweepView and CompareView: the shared styles, then their own (one stylesheet per widget class)
+// One stylesheet for every widget: the shared rules, then the grid's and compare's (js/sweep.css), so no rule is
+// shipped twice and a page with several kinds of widget adds it once (shared_module.py keys it by its digest).
 const shared = await readFile(path.join(repo, "js", "widgets.css"), "utf8");
 const sweep = await readFile(path.join(repo, "js", "sweep.css"), "utf8");
-await writeFile(path.join(outdir, "sweepview.css"), `${shared}\n${sweep}`);
-console.log(`built jobview.js, form.js, sweepview.js, compare.js, history.js, widgets.css, sweepview.css → ${path.relative(process.cwd(), outdir) || "."}`);
+await writeFile(path.join(outdir, "widgets.css"), `${shared}\n${sweep}`);
+console.log(`built jobview.js, form.js, sweepview.js, compare.js, history.js, widgets.css → ${path.relative(process.cwd(), outdir) || "."}`);

@@ -2,7 +2,8 @@
 // before/after slider (switched off again if their sizes turn out to differ). Used by CompareView
 // (`rc.compare(a, b)`) and by the grid's "Compare" selection.
 
-import { asList, asText, hyper, listenerBag, setSafeUrl } from "./shared.js";
+import { definitions, mediaNode } from "./media.js";
+import { asList, asText, hyper, listenerBag } from "./shared.js";
 
 /**
  * Inputs (by label) whose values are not all equal across the items.
@@ -34,24 +35,18 @@ export function createCompare(doc, items) {
   const undo = [];
   const shown = asList(items).slice(0, 4);
   const diff = differingLabels(shown);
-  const media = (item) => {
-    if (item.kind === "video") {
-      const v = h("video", { class: "rcnb-cmp-media", controls: true, preload: "metadata", muted: true });
-      setSafeUrl(v, "src", item.url);
-      return v;
-    }
-    const img = h("img", { class: "rcnb-cmp-media", alt: asText(item.title) });
-    setSafeUrl(img, "src", item.url);
-    return img;
-  };
+  // a refused URL still takes its place (a caption, no picture), so the layout and the slider keep working
+  const media = (item) =>
+    mediaNode(h, item, "rcnb-cmp-media", { alt: asText(item.title), controls: true, muted: true }) ??
+    h("div", { class: "rcnb-cmp-media rcnb-thumb-empty", text: "no picture" });
   const inputsOf = (item) =>
     h(
       "dl",
       { class: "rcnb-cmp-inputs" },
-      diff.flatMap((label) => {
+      definitions(h, diff.map((label) => {
         const found = asList(item.inputs).find((i) => i.label === label);
-        return [h("dt", { text: label }), h("dd", { class: "rcnb-diff", text: found ? asText(found.value) : "(not set)" })];
-      }),
+        return [label, found ? found.value : "(not set)", "rcnb-diff"];
+      })),
     );
   const side = h(
     "div",
@@ -75,7 +70,9 @@ export function createCompare(doc, items) {
     undo.push(() => range.removeEventListener("input", place));
     // under the slider: which is which, with the inputs that differ
     const captions = h("div", { class: "rcnb-cmp-side" }, shown.map((item, i) => h("div", { class: "rcnb-cmp-item" }, h("b", { text: `${i ? "after (right)" : "before (left)"}: ${asText(item.title)}` }), inputsOf(item))));
-    const slider = h("div", { class: "rcnb-cmp-slider" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range, captions);
+    // the picture and its slider in one frame as wide as the picture: the track spans the image, no wider
+    const frame = h("div", { class: "rcnb-cmp-frame" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range);
+    const slider = h("div", { class: "rcnb-cmp-slider" }, frame, captions);
     const toggle = h("button", { class: "rcnb-btn", type: "button", text: "Side by side" });
     let sliding = true;
     const flip = () => {

@@ -9,6 +9,7 @@
 // under the tile), `note` (e.g. "reused from …"), `error` (a failed run's text) and `cancellable` (a Cancel
 // button on the tile and in the viewer).
 
+import { definitions } from "./media.js";
 import { asList, asText, hyper, setSafeUrl } from "./shared.js";
 
 /** [message type, button label]: what a person can do with a run. */
@@ -137,14 +138,13 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
                              text: [s.when, asText(item.model_id), s.status, s.time, s.seed, s.cost, item.note]
                                .filter(Boolean).map(asText).join(" · ") }));
     if (asText(item.error)) viewer.append(h("pre", { class: "rcnb-gallery-error", text: asText(item.error) }));
-    const rows = h("dl", { class: "rcnb-gallery-inputs" });
-    for (const [key, value] of Object.entries(isObj(item.inputs) ? item.inputs : {})) {
-      rows.append(h("dt", { text: key }), h("dd", { text: typeof value === "string" ? value : JSON.stringify(value) }));
-    }
-    for (const [key, media] of Object.entries(isObj(item.inline_media) ? item.inline_media : {})) {
+    const inputs = Object.entries(isObj(item.inputs) ? item.inputs : {})
+      .map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]);
+    const inline = Object.entries(isObj(item.inline_media) ? item.inline_media : {}).map(([key, media]) => {
       const size = typeof media?.bytes === "number" ? `, ${Math.max(1, Math.round(media.bytes / 1024))} KiB` : "";
-      rows.append(h("dt", { text: key }), h("dd", { class: "rcnb-gallery-inline", text: `inline ${asText(media?.mime)}${size} (not kept: choose it again)` }));
-    }
+      return [key, `inline ${asText(media?.mime)}${size} (not kept: choose it again)`, "rcnb-gallery-inline"];
+    });
+    const rows = h("dl", { class: "rcnb-gallery-inputs" }, definitions(h, [...inputs, ...inline]));
     viewer.append(rows);
     const allowed = actionsFor(item);
     const bar = h("div", { class: "rcnb-gallery-actions" });

@@ -4,7 +4,8 @@
 // cancel_all, save_all, cancel {index}, run_again {index}, load_into_form {index}, use_as_input {index, model}.
 
 import { createCompare } from "./compare.js";
-import { TERMINAL_STATUSES, TICK_MS, asList, asText, elapsedInfo, hyper, listenerBag, setSafeUrl, statusInfo, ticker } from "./shared.js";
+import { definitions, mediaNode } from "./media.js";
+import { TERMINAL_STATUSES, TICK_MS, asList, asText, elapsedInfo, hyper, listenerBag, statusInfo, ticker } from "./shared.js";
 
 export const SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets", "cell_inputs"]);
 const LONG = 60; // header text longer than this gets a middle ellipsis
@@ -141,15 +142,9 @@ function render({ model, el }) {
     const url = first ? first.url : "";
     if (!prev || asText(asList(prev.outputs)[0]?.url) !== asText(url) || prev.status !== c.status) {
       entry.thumb.replaceChildren();
-      if (first && first.kind === "video") {
-        const v = h("video", { preload: "metadata", muted: true, class: "rcnb-thumb-media" });
-        if (setSafeUrl(v, "src", url)) entry.thumb.append(v);
-      } else if (first) {
-        const img = h("img", { class: "rcnb-thumb-media", alt: asText(first.name), loading: "lazy" });
-        if (setSafeUrl(img, "src", url)) entry.thumb.append(img);
-      } else {
-        entry.thumb.append(h("div", { class: "rcnb-thumb-empty", text: c.error ? "failed" : b.label }));
-      }
+      const media = mediaNode(h, first, "rcnb-thumb-media", { alt: asText(first?.name), muted: true, lazy: true });
+      if (media) entry.thumb.append(media);
+      else if (!first) entry.thumb.append(h("div", { class: "rcnb-thumb-empty", text: c.error ? "failed" : b.label }));
       if (c.error) entry.thumb.title = asText(c.error);
     }
     return tick(entry, now);
@@ -225,7 +220,7 @@ function render({ model, el }) {
     notice.hidden = !notice.textContent;
     const open = cells().some((x) => !TERMINAL_STATUSES.includes(x.status));
     cancelAll.disabled = !open;
-    common.replaceChildren(...asList(model.get("common")).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]));
+    common.replaceChildren(...definitions(h, asList(model.get("common")).map((i) => [i.label, i.value])));
     common.hidden = !common.childElementCount;
     const now = Date.now();
     let ticking = false;
@@ -286,16 +281,8 @@ function render({ model, el }) {
     const c = cellAt(viewing);
     if (!c) return;
     const first = asList(c.outputs)[0];
-    let media;
-    if (first && first.kind === "video") {
-      media = h("video", { class: "rcnb-viewer-media", controls: true, preload: "metadata" });
-      setSafeUrl(media, "src", first.url);
-    } else if (first) {
-      media = h("img", { class: "rcnb-viewer-media", alt: asText(first.name) });
-      setSafeUrl(media, "src", first.url);
-    } else {
-      media = h("div", { class: "rcnb-thumb-empty", text: c.error ? asText(c.error) : badge(c.status).label });
-    }
+    const media = mediaNode(h, first, "rcnb-viewer-media", { alt: asText(first?.name), controls: true }) ??
+      h("div", { class: "rcnb-thumb-empty", text: c.error ? asText(c.error) : badge(c.status).label });
     const b = badge(c.status);
     const close = h("button", { class: "rcnb-btn rcnb-close", type: "button", text: "Close", title: "Close (Esc)" });
     const load = h("button", { class: "rcnb-btn rcnb-load", type: "button", text: "Load into form" });
@@ -312,7 +299,7 @@ function render({ model, el }) {
     if (c.request_id) facts.push(asText(c.request_id));
     panel.replaceChildren(
       h("div", { class: "rcnb-header" }, h("span", { class: "rcnb-viewer-facts", text: facts.join(" · ") }), h("span", { class: "rcnb-spacer" }), load, target, use, again, close),
-      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, inputsOf(c.index).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]))),
+      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, definitions(h, inputsOf(c.index).map((i) => [i.label, i.value])))),
       h("div", { class: "rcnb-note", text: "← → ↑ ↓ move between cells · Esc closes" }),
     );
   }

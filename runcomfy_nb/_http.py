@@ -184,15 +184,35 @@ class Transport:
         body = await self._request("GET", "/v1/models/" + _model_path(model_id))
         return body if isinstance(body, dict) else {}
 
-    async def download(self, url: str) -> httpx.Response:
-        """GET an output URL into memory (at most settings.max_read_bytes): a Response with its status and body."""
-        buffer = bytearray()
+    async def output_answers(self, url: str) -> bool:
+        """Whether an output URL still answers 2xx, reading none of its body: HEAD, or where HEAD is not allowed
+        a GET for its first byte (Range: bytes=0-0) whose body is left unread (a server that ignores Range and
+        sends it all is hung up on). Token and redirects as for downloads (stream_output)."""
+        status = await self._peek(url, "HEAD")
+        if status in (405, 501):  # HEAD not allowed (or not implemented) there
+            status = await self._peek(url, "GET", {"Range": "bytes=0-0"})
+        return 200 <= status < 300
 
-        async def collect(data: bytes) -> None:
-            buffer.extend(data)
+    async def _peek(self, url: str, method: str, headers: dict[str, str] | None = None) -> int:
+        """The status of one request for an output, its body never read; retried like a download."""
+        auth = self._auth if url.startswith(self.endpoint.base_url + "/") else None
 
-        status = await self.stream_output(url, collect, limit=settings.max_read_bytes)
-        return httpx.Response(status, content=bytes(buffer))
+        async def once() -> int:
+            try:
+                async with self.slots.take():
+                    request = self.http.build_request(method, url, headers=headers,
+                                                      timeout=httpx.Timeout(30.0, connect=10.0, pool=None))
+                    response = await self.http.send(request, auth=auth, stream=True, follow_redirects=True)
+                    await response.aclose()  # closes the connection with whatever body was sent still unread
+            except httpx.TransportError as error:
+                raise Retry(type(error).__name__, error=ServerError(f"Checking {url} failed: "
+                                                                    f"{type(error).__name__}")) from None
+            if response.status_code in RETRY_STATUSES:
+                raise Retry(str(response.status_code), retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                            error=ServerError(f"Checking {url} failed: HTTP {response.status_code}"))
+            return response.status_code
+
+        return await asyncio.wait_for(with_retries(self.retry, self.counters, once), settings.download_deadline)
 
     async def stream_output(self, url: str, write: Callable[[bytes], Awaitable[None]], *, limit: int) -> int:
         """Stream an output URL (absolute) into `write`, decoded, at most `limit` bytes; returns the HTTP status

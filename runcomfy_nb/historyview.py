@@ -92,11 +92,6 @@ class HistoryView(_Persisted):
     def _fallback_html(self) -> str:
         return _static(self.items, self.total, self.copy_id)
 
-    def _ipython_display_(self) -> None:
-        super()._ipython_display_()
-        if self.panel is not None:
-            display(self.panel)
-
     def _row(self, content: dict[str, Any]) -> dict[str, Any] | None:
         wanted = content.get("local_id")
         return next((r for r in self.rows if r.get("local_id") == wanted and wanted), None)

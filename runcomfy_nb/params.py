@@ -216,7 +216,11 @@ def _parse(text: str, where: str) -> dict[str, Any]:
     return record
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file (a crash leaves the old file), and not at all when the
+    same bytes are already there (saving a job twice is a no-op)."""
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         tmp.write_bytes(data)
@@ -234,7 +238,7 @@ def write_params(path: str | os.PathLike[str], record: dict[str, Any]) -> Path:
     with open(target, "rb") as handle:
         is_png = handle.read(8) == PNG_SIGNATURE
     if is_png:
-        _atomic_write(target, png_with_params(target.read_bytes(), record))
+        write_atomic(target, png_with_params(target.read_bytes(), record))
         return target
     return write_sidecar(target, record)
 
@@ -243,7 +247,7 @@ def write_sidecar(path: str | os.PathLike[str], record: dict[str, Any]) -> Path:
     """Write `record` to `<name>.json` beside `path` (for any file, a PNG too) and return the sidecar's path."""
     target = Path(path)
     sidecar = target.with_name(sidecar_name(target.name))
-    _atomic_write(sidecar, json.dumps(record, ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8"))
+    write_atomic(sidecar, json.dumps(record, ensure_ascii=False, indent=1, allow_nan=False).encode("utf-8"))
     return sidecar
 
 

@@ -9,7 +9,6 @@ results go by default: `runcomfy_outputs/` beside the notebook in any IPython, n
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -91,19 +90,6 @@ def kind_of(ext: str, mime: str | None = None) -> str:
     return "file"
 
 
-def _write_once(path: Path, data: bytes) -> None:
-    """Atomically, and not at all when the same bytes are already there (saving a job twice is a no-op)."""
-    if path.is_file() and path.stat().st_size == len(data) and \
-            hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest():
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def save_output(data: bytes | Path, folder: str | os.PathLike[str], *, model_id: str, inputs: dict[str, Any],
                 request_id: str, index: int, ext: str, mime: str | None = None,
                 preview: bool = True) -> SavedOutput:
@@ -131,9 +117,9 @@ def save_output(data: bytes | Path, folder: str | os.PathLike[str], *, model_id:
         data = source.read_bytes() if source is not None else data
         assert isinstance(data, bytes)
         try:
-            _write_once(path, params.png_with_params(data, record))
+            params.write_atomic(path, params.png_with_params(data, record))
         except params.ParamsError:  # not a PNG (or a broken one): keep the bytes as they came, inputs beside them
-            _write_once(path, data)
+            params.write_atomic(path, data)
             params_path = params.write_sidecar(path, record)
         if source is not None:
             source.unlink(missing_ok=True)

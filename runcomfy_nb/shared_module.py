@@ -5,7 +5,8 @@ state stores every model's traits: 20 job views stored the ~25 KB bundle 20 time
 hidden `ModuleHost` model per kernel (per bundle), and each widget's `_esm` is a stub of under 1 KB that looks
 the host up through the widget manager (`model.widget_manager.get_model`, part of anywidget's front-end API),
 imports its code once per page (cached by content digest) and adds its CSS once per document or shadow root
-(marimo renders each widget in a shadow root).
+(marimo renders each widget in a shadow root), keyed by the CSS's own digest: every bundle uses the same
+static/widgets.css, so a page with jobs, a form and a sweep adds it once.
 
 Front ends without widget state to save (marimo, which also caches `_esm` by content) can keep the full bundle:
 `SharedModuleWidget.inline = True` on a subclass or in `rc.settings` at integration time.
@@ -44,7 +45,7 @@ async function load(m) {
   return [h, mod.default ?? mod];
 }
 function css(el, h) {
-  const text = h.get("css"), id = "rcnb-css-" + h.get("digest"), root = el.getRootNode();
+  const text = h.get("css"), id = "rcnb-css-" + h.get("css_digest"), root = el.getRootNode();
   if (!text) return;
   const shadow = typeof ShadowRoot !== "undefined" && root instanceof ShadowRoot;
   const scope = shadow ? root : root instanceof Document ? document : null;
@@ -66,6 +67,7 @@ class ModuleHost(anywidget.AnyWidget):
     code = traitlets.Unicode("").tag(sync=True)
     css = traitlets.Unicode("").tag(sync=True)
     digest = traitlets.Unicode("").tag(sync=True)
+    css_digest = traitlets.Unicode("").tag(sync=True)  # hosts of different bundles share one <style> per page
 
     _hosts: ClassVar[dict[str, ModuleHost]] = {}
     _layout: ClassVar[Layout | None] = None
@@ -83,10 +85,11 @@ class ModuleHost(anywidget.AnyWidget):
     def for_bundle(cls, code: str, css: str = "") -> ModuleHost:
         """The kernel's host for this code+CSS, made on first use (one comm, one entry in saved widget state)."""
         digest = hashlib.sha256(f"{code}\x00{css}".encode()).hexdigest()[:16]
+        css_digest = hashlib.sha256(css.encode()).hexdigest()[:16]
         with cls._lock:
             host = cls._hosts.get(digest)
             if host is None or host.comm is None:  # closed (Widget.close_all) or never opened
-                host = cls._hosts[digest] = cls(code=code, css=css, digest=digest)
+                host = cls._hosts[digest] = cls(code=code, css=css, digest=digest, css_digest=css_digest)
             return host
 
 

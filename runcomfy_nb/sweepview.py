@@ -9,21 +9,19 @@ form", "Use as input") and jobs from "Run again" appear in an Output area under 
 from __future__ import annotations
 
 import base64
-import contextvars
 import datetime as dt
 import functools
 import html
 import io
 import threading
-import weakref
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
-from IPython.display import HTML, DisplayHandle, display
+from IPython.display import display
 
 from . import schemas
+from ._cell_display import ShownInCell, ViewWithCopy
 from ._outputs import is_safe_url
 from .config import settings
 from .seeds import seed_of
@@ -109,38 +107,11 @@ def input_targets(client: Any) -> list[dict[str, str]]:
     return targets
 
 
-class _Shown(anywidget.AnyWidget):
-    """Displays itself, an Output area for what its buttons open, and a static copy that survives the kernel."""
-
-    _fallback_handle: Any = None
-    panel: Any = None
-
-    def _fallback_html(self) -> str:
-        raise NotImplementedError
-
-    def _ipython_display_(self) -> None:
-        bundle = self._repr_mimebundle_()
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        display({**(data or {}), "text/plain": ""}, metadata=metadata, raw=True)
-        if self.panel is not None:
-            display(self.panel)
-        if self._fallback_handle is None:
-            self._fallback_handle = DisplayHandle()
-        self._fallback_handle.display(HTML(self._fallback_html()))
-
-    def _refresh_fallback(self) -> None:
-        if self._fallback_handle is None:
-            return
-        # In an empty context ipykernel sends the update under the current cell (see docs/decisions.md).
-        update = functools.partial(self._fallback_handle.update, HTML(self._fallback_html()))
-        contextvars.Context().run(update)
-
-
-class SweepView(_Shown):
+class SweepView(ViewWithCopy):
     """The live grid of a `Sweep`: axis headers, common inputs once, one compact card per job."""
 
-    _esm = STATIC / "sweepview.js"
-    _css = STATIC / "sweepview.css"
+    _bundle_esm = STATIC / "sweepview.js"
+    _bundle_css = STATIC / "widgets.css"
 
     model_key = traitlets.Unicode("").tag(sync=True)
     display_name = traitlets.Unicode("").tag(sync=True)
@@ -268,26 +239,18 @@ def show(sweep: Sweep) -> SweepView:
     return sweep.view
 
 
-_shown_in: weakref.WeakKeyDictionary[Sweep, int] = weakref.WeakKeyDictionary()  # sweep -> cell that showed it
+_shown_in = ShownInCell()
 
 
 def shown_in_this_cell(sweep: Sweep) -> None:
     """Say that the current cell displayed `sweep` already (the sweep magic): the cell's result is not shown again."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None:
-        _shown_in[sweep] = shell.execution_count
+    _shown_in.mark(sweep)
 
 
 def display_sweep(sweep: Sweep) -> None:
     """The live grid plus its static copy (what `sweep` shows in a notebook); once per cell."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None and _shown_in.get(sweep) == shell.execution_count:
-        return  # the magic already displayed it in this very cell
-    show(sweep)
+    if not _shown_in.marked(sweep):  # else the magic already displayed it in this very cell
+        show(sweep)
 
 
 # --- compare -----------------------------------------------------------------------------------------------
@@ -309,11 +272,11 @@ def _compare_item(thing: Any, position: int) -> dict[str, Any]:
             "inputs": [{"label": k, "value": _text(v)} for k, v in inputs.items()]}
 
 
-class CompareView(_Shown):
+class CompareView(ViewWithCopy):
     """2-4 results side by side with only the differing inputs; a before/after slider for two images."""
 
-    _esm = STATIC / "compare.js"
-    _css = STATIC / "sweepview.css"
+    _bundle_esm = STATIC / "compare.js"
+    _bundle_css = STATIC / "widgets.css"
     items: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def _fallback_html(self) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextvars
 import datetime as dt
-import functools
 import uuid
 import weakref
 from collections.abc import Callable
@@ -21,21 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import traitlets
-from IPython.display import HTML, DisplayHandle, display
 
 from . import schemas
+from ._cell_display import ShownInCell, ViewWithCopy
 from ._client import Client, client_of, default_client
 from ._job import TERMINAL, Job
 from ._loop import get_loop, in_loop_thread, spawn
 from ._render import inputs_summary, job_html, static_copy
 from .config import settings
 from .seeds import seed_of
-from .shared_module import SharedModuleWidget
 
 STATIC = Path(__file__).parent / "static"
 # job local id -> its live view, made once; the job does not know its views, and a closed view is forgotten
 _views: weakref.WeakValueDictionary[str, JobView] = weakref.WeakValueDictionary()
-_shown_in: weakref.WeakKeyDictionary[Job, int] = weakref.WeakKeyDictionary()  # job -> cell that displayed it
+_shown_in = ShownInCell()
 
 
 def _on_loop(write: Callable[[], Any]) -> None:
@@ -101,48 +98,19 @@ def _save_outputs(job: Job) -> str:
     return f"Saved {len(paths)} file{'s' if len(paths) != 1 else ''} to {paths[0].parent}"
 
 
-class _Persisted(SharedModuleWidget):
-    """Displays itself plus a static text/html copy (display_id) that stays in the saved notebook.
+class _Persisted(ViewWithCopy):
+    """A view with a static copy (_cell_display) whose `copy_id` the live view hides while it renders.
 
-    The bundle is stored once per notebook (shared_module), and the copy carries `copy_id`, which the live view
-    hides while it renders (js/copy_guard.js), so front ends with a widget manager show one card.
-
-    Every display of one widget (`job` shown in two cells) shares one display_id, so one update refreshes every
-    copy: with a handle per display, the copies made before the last one stayed at the state they were shown in
-    ("in queue" for ever in the saved notebook).
+    The bundle is stored once per notebook (shared_module), and the copy carries `copy_id` (js/copy_guard.js),
+    so front ends with a widget manager show one card.
     """
 
-    _fallback_handle: Any = None
     copy_id = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not self.copy_id:
             self.copy_id = uuid.uuid4().hex[:16]
-
-    def _fallback_html(self) -> str:
-        raise NotImplementedError
-
-    def _ipython_display_(self) -> None:
-        bundle = self._repr_mimebundle_()  # not display(self): that would come back here
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        # Where widgets are not rendered (an untrusted notebook, GitHub, a text front end) the text/plain of the
-        # view is shown instead: ipywidgets' "<runcomfy_nb.widgets.JobView object at 0x…>" was noise next to the
-        # static copy that follows, which says it all.
-        data = {**(data or {}), "text/plain": ""}
-        display(data, metadata=metadata, raw=True)
-        if self._fallback_handle is None:
-            self._fallback_handle = DisplayHandle()
-        self._fallback_handle.display(HTML(self._fallback_html()))
-
-    def _refresh_fallback(self) -> None:
-        if self._fallback_handle is None:
-            return
-        # Background tasks carry the context of the cell that started them, so ipykernel would send the update
-        # as a message of that (long finished) cell, which nbclient/nbconvert ignore. In an empty context it goes
-        # out under the kernel's current parent; JupyterLab routes display updates by display_id either way.
-        update = functools.partial(self._fallback_handle.update, HTML(self._fallback_html()))
-        contextvars.Context().run(update)
 
 
 def run_fresh(job: Job) -> Job:
@@ -267,18 +235,10 @@ def view_of(job: Job) -> JobView | None:
 
 def shown_in_this_cell(job: Job) -> None:
     """Say that the current cell displayed `job` already: the cell's result then does not show it again."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None:
-        _shown_in[job] = shell.execution_count
+    _shown_in.mark(job)
 
 
 def display_job(job: Job) -> None:
     """The live JobView plus its static copy (what `job` shows in a notebook); once per cell."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None and _shown_in.get(job) == shell.execution_count:
-        return  # the magic already displayed it (or `;` hid it) in this very cell
-    show(job)._ipython_display_()
+    if not _shown_in.marked(job):  # else the magic already displayed it (or `;` hid it) in this very cell
+        show(job)._ipython_display_()

@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,19 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         shutil.rmtree(ARTIFACTS / "browser", ignore_errors=True)
 
+
+def until(predicate: Any, deadline: float = 60.0) -> None:
+    """Hang-catcher: wait for a state, fail after a generous deadline."""
+    end = time.monotonic() + deadline
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError("state not reached")
+        time.sleep(0.02)
+
+
+def send(view: Any, message: dict[str, Any]) -> None:
+    """A message from a widget's front end, as the kernel hands it to the view."""
+    view._on_front_end_message(view, message, [])
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

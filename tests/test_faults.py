@@ -144,7 +144,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def api_requests(counters: dict[str, Any]) -> int:
-    return sum(n for key, n in counters["requests"].items() if key != "GET media")
+    return sum(n for key, n in counters["requests"].items() if not key.endswith(" media"))
 
 
 def watch_responses(client: Any, tally: Tally) -> None:
@@ -358,7 +358,7 @@ def run_fault_suite(sim: Any, client: Any, *, waves: int = 3, per_wave: int = 10
         "outputs_read_and_checked": outputs,
         "wall_time_s": round(wall, 2),
         "api_requests": requests,
-        "api_requests_by_path": {k: v for k, v in counters["requests"].items() if k != "GET media"},
+        "api_requests_by_path": {k: v for k, v in counters["requests"].items() if not k.endswith(" media")},
         "faults_injected": sum(faults.values()),
         "faults_by_kind": dict(sorted(faults.items())),
         "fault_rate": round(rate, 4),

@@ -57,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a cap, a deadline)
             self.server.route(self, body)
 
-    do_GET = do_POST = _go
+    do_GET = do_POST = do_HEAD = _go
 
     def reply(self, status: int, payload: bytes | dict[str, Any] | str = b"", headers: dict[str, str] | None = None,
               ) -> None:
@@ -539,6 +539,28 @@ def test_a_status_request_has_a_deadline_against_a_slow_drip(servers: Any, monke
             run_sync(client.transport.status("r1"), timeout=60)
     finally:
         client.close()
+
+
+def test_checking_an_output_is_still_there_never_reads_its_body(servers: Any) -> None:
+    """Reuse asks whether an earlier output still answers: HEAD, else (HEAD not allowed) a one-byte Range GET.
+    This server refuses HEAD and answers the GET, ignoring Range, with a body that never ends: the check returns
+    (so it did not read to the end) and the connection is dropped with the body unread."""
+    def route(handler: _Handler, body: bytes) -> None:
+        if handler.command == "HEAD":
+            handler.reply(405, headers={"Allow": "GET"})
+        else:
+            handler.stream(iter(lambda: b"\0" * 65536, None))  # endless
+
+    server = servers(route)
+    client = make_client(server)
+    try:
+        assert run_sync(client.transport.output_answers(f"{server.url}/out/a.png"), timeout=60) is True
+        gone = servers(lambda handler, body: handler.reply(404 if handler.command == "HEAD" else 500, "gone"))
+        assert run_sync(client.transport.output_answers(f"{gone.url}/out/a.png"), timeout=60) is False
+    finally:
+        client.close()
+    assert [(r["method"], r["headers"].get("Range")) for r in server.requests] == [("HEAD", None), ("GET", "bytes=0-0")]
+    assert [r["method"] for r in gone.requests] == ["HEAD"]  # a 404 answers it: no GET
 
 
 def test_outputs_are_streamed_to_disk_with_a_size_cap_and_a_deadline(servers: Any, tmp_path: Path,

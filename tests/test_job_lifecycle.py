@@ -185,3 +185,34 @@ def test_form_messages_name_runs_by_local_id_and_traits_are_written_on_the_loop(
     # every write this test did not make itself (it set `values` once, from here) came from the loop thread
     assert writers and set(writers) - {threading.current_thread().name} == {"runcomfy-nb-loop"}
     assert writers.count(threading.current_thread().name) == 1
+
+
+def test_cancelling_submit_async_leaves_the_accepted_job_followed(client: Any, sim: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cancelling `await client.submit_async(...)` (an interrupted cell, a cancelled task) while the POST is out
+    stops only that wait: the API's acceptance still lands on the job, which stays in the journal with its
+    request id and is followed to its end (12febc8: the wait is shielded)."""
+    sim.configure(faults={"rate": 1.0, "kinds": ["slow"], "paths": ["submit"], "slow_seconds": 2.0})
+    started: list[Any] = []
+    start = client.start
+    monkeypatch.setattr(client, "start", lambda *a, **k: started.append(start(*a, **k)) or started[-1])
+
+    async def submit_then_give_up() -> None:
+        task = asyncio.ensure_future(client.submit_async(MODEL, INPUTS))
+        for _ in range(3000):  # hang-catcher: until the POST has reached the simulator (it answers 2 s later)
+            if sim.counters()["submits_received"] == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert sim.counters()["submits_received"] == 1 and not task.done(), "cancel while the POST is out"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(submit_then_give_up())
+    (job,) = started
+    assert not job._accepted.cancelled()  # the acceptance was not thrown away with the wait (fails unshielded)
+    assert job._accepted.result(timeout=60) == job.request_id and job.request_id
+    assert len(job.wait(timeout=60)) == 1 and job.status == "completed"  # followed to its end
+    row = client.journal.get(job.local_id)
+    assert row["request_id"] == job.request_id and row["status"] == "completed"
+    assert sim.counters()["submits_accepted"] == 1

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "runcomfy_nb" / "static"
-BUILT = ("jobview.js", "form.js", "widgets.css", "sweepview.js", "compare.js", "sweepview.css", "history.js")
+BUILT = ("jobview.js", "form.js", "widgets.css", "sweepview.js", "compare.js", "history.js")
 
 
 def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:

@@ -74,9 +74,17 @@ def test_a_different_bundle_gets_its_own_host_and_a_closed_host_is_replaced() ->
     class Other(SharedModuleWidget):
         _bundle_esm = "export default { render({ el }) { el.textContent = 'other'; } };"
 
-    a, b = Shared(), Other()
+    class SameStyles(SharedModuleWidget):  # another bundle (SweepView, a form) with the one stylesheet
+        _bundle_esm = "export default { render() {} };"
+        _bundle_css = STATIC / "widgets.css"
+
+    a, b, same = Shared(), Other(), SameStyles()
     try:
         assert a._host is not b._host and a._host.digest != b._host.digest
+        # the page adds a stylesheet once per CSS digest: the same CSS from two bundles is one <style>
+        assert a._host is not same._host and a._host.css_digest == same._host.css_digest != b._host.css_digest
+        assert 'h.get("css_digest")' in STUB_ESM
+        same.close()
         first = a._host
         first.close()
         c = Shared()

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import until
 from PIL import Image
 
 import runcomfy_nb as rc
 from runcomfy_nb import costs
 from runcomfy_nb._http import RetryPolicy
+from runcomfy_nb._loop import run_sync
 from runcomfy_nb.config import settings
 from runcomfy_nb.sweeps import Cell, differing, find_axes, vary
 
@@ -21,15 +23,6 @@ WAN = "wan-ai/wan-2-5/text-to-image"
 RED = Image.new("RGB", (64, 48), (200, 30, 30))
 PROMPTS = ["make it winter", "make it night", "make it a watercolour"]
 SEEDS = [1, 2, 3, 4]
-
-
-def until(predicate: Any, deadline: float = 60.0) -> None:
-    """Hang-catcher: wait for a state, fail after a generous deadline."""
-    end = time.monotonic() + deadline
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("state not reached")
-        time.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +99,23 @@ def test_reuse_needs_a_seed_and_outputs_that_still_exist(client: Any, sim: Any) 
     again = client.submit(KONTEXT, prompt="x", image_url=RED, seed=7)
     assert not again.reused and again.request_id != job.request_id
     again.wait(timeout=60)
+
+
+def test_reuse_checks_an_earlier_output_without_downloading_it(client: Any, sim: Any) -> None:
+    job = client.submit(KONTEXT, prompt="head only", image_url=RED, seed=9)
+    job.wait(timeout=60)
+    before = dict(sim.counters()["requests"])
+    same = client.submit(KONTEXT, prompt="head only", image_url=RED, seed=9)
+    after = sim.counters()["requests"]
+    assert same.reused and same.request_id == job.request_id
+    # one HEAD per output, no GET: the check read no picture
+    assert after["HEAD media"] - before["HEAD media"] == len(job.outputs) >= 1
+    assert after["GET media"] == before["GET media"]
+    # where HEAD is not allowed, the fallback asks for the first byte, and the simulator sends just that
+    url = job.outputs[0].url
+    assert run_sync(client.transport._peek(url, "GET", {"Range": "bytes=0-0"}), timeout=60) == 206
+    sim.expire_outputs()
+    assert run_sync(client.transport.output_answers(url), timeout=60) is False
 
 
 def test_a_locally_saved_copy_is_enough_to_reuse(client: Any, sim: Any, tmp_path: Path) -> None:

@@ -4,10 +4,10 @@ control (fixed / increment / randomize) with the seed sent and the cost on every
 from __future__ import annotations
 
 import html
-import time
 from typing import Any
 
 import pytest
+from conftest import send, until
 from PIL import Image
 
 from runcomfy_nb import widgets
@@ -18,18 +18,6 @@ from runcomfy_nb.widgets import JobView
 KONTEXT = "blackforestlabs/flux-1-kontext/pro/edit"
 WAN_T2I = "wan-ai/wan-2-5/text-to-image"
 RED = Image.new("RGB", (64, 48), (200, 30, 30))
-
-
-def until(predicate: Any, deadline: float = 60.0) -> None:
-    end = time.monotonic() + deadline
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("state not reached")
-        time.sleep(0.02)
-
-
-def send(view: Any, message: dict[str, Any]) -> None:
-    view._on_front_end_message(view, message, [])
 
 
 # --- JobView -------------------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
+from conftest import send, until
 from IPython import get_ipython
 from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
@@ -18,18 +18,6 @@ KONTEXT = "blackforestlabs/flux-1-kontext/pro/edit"
 I2V = "community/wan-2-1/fusionx/image-to-video"
 RED = Image.new("RGB", (64, 48), (200, 30, 30))
 HOSTILE = "<script>alert(1)</script> make it winter"
-
-
-def until(predicate: Any, deadline: float = 60.0) -> None:
-    end = time.monotonic() + deadline
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("state not reached")
-        time.sleep(0.02)
-
-
-def send(view: SweepView, message: dict[str, Any]) -> None:
-    view._on_front_end_message(view, message, [])
 
 
 def test_the_grid_state_of_a_finished_sweep(client: Any) -> None:

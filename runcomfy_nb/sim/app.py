@@ -292,7 +292,7 @@ def create_app(engine: Engine) -> Starlette:
     # --- outputs ------------------------------------------------------------------------------------------
 
     async def media_file(request: Request) -> Response:
-        engine.counters.requests["GET media"] += 1
+        engine.counters.requests[f"{request.method} media"] += 1  # GET or HEAD (Starlette adds HEAD)
         response, _ = await inject("media")
         if response is not None:
             return response

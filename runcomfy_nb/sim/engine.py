@@ -30,7 +30,7 @@ from .util import body_sha256, iso, utcnow
 
 log = logging.getLogger("runcomfy_nb.sim")
 
-REQUEST_KEYS = ("POST submit", "GET status", "GET result", "POST cancel", "GET catalog", "GET media")
+REQUEST_KEYS = ("POST submit", "GET status", "GET result", "POST cancel", "GET catalog", "GET media", "HEAD media")
 #: Internal job states (the /result vocabulary) and what /status shows for each.
 STATUS_VIEW = {"in_queue": "in_queue", "in_progress": "in_progress", "succeeded": "completed",
                "failed": "completed", "cancelled": "cancelled"}

@@ -72,6 +72,15 @@ function listenerBag(model) {
 var asList = (v) => Array.isArray(v) ? v : [];
 var asText = (v) => v == null ? "" : typeof v === "string" ? v : String(v);
 
+// js/media.js
+function mediaNode(h, output, cls, { alt = "", controls = false, muted = false, lazy = false } = {}) {
+  const node = output?.kind === "video" ? h("video", { class: cls, controls, muted, preload: "metadata" }) : h("img", { class: cls, alt, loading: lazy ? "lazy" : null });
+  return setSafeUrl(node, "src", output?.url) ? node : null;
+}
+function definitions(h, pairs) {
+  return pairs.flatMap(([label, value, cls]) => [h("dt", { text: asText(label) }), h("dd", { class: cls, text: asText(value) })]);
+}
+
 // js/compare.js
 function differingLabels(items) {
   const labels = [];
@@ -91,23 +100,14 @@ function createCompare(doc, items) {
   const undo = [];
   const shown = asList(items).slice(0, 4);
   const diff = differingLabels(shown);
-  const media = (item) => {
-    if (item.kind === "video") {
-      const v = h("video", { class: "rcnb-cmp-media", controls: true, preload: "metadata", muted: true });
-      setSafeUrl(v, "src", item.url);
-      return v;
-    }
-    const img = h("img", { class: "rcnb-cmp-media", alt: asText(item.title) });
-    setSafeUrl(img, "src", item.url);
-    return img;
-  };
+  const media = (item) => mediaNode(h, item, "rcnb-cmp-media", { alt: asText(item.title), controls: true, muted: true }) ?? h("div", { class: "rcnb-cmp-media rcnb-thumb-empty", text: "no picture" });
   const inputsOf = (item) => h(
     "dl",
     { class: "rcnb-cmp-inputs" },
-    diff.flatMap((label) => {
+    definitions(h, diff.map((label) => {
       const found = asList(item.inputs).find((i) => i.label === label);
-      return [h("dt", { text: label }), h("dd", { class: "rcnb-diff", text: found ? asText(found.value) : "(not set)" })];
-    })
+      return [label, found ? found.value : "(not set)", "rcnb-diff"];
+    }))
   );
   const side = h(
     "div",
@@ -128,7 +128,8 @@ function createCompare(doc, items) {
     range.addEventListener("input", place);
     undo.push(() => range.removeEventListener("input", place));
     const captions = h("div", { class: "rcnb-cmp-side" }, shown.map((item, i) => h("div", { class: "rcnb-cmp-item" }, h("b", { text: `${i ? "after (right)" : "before (left)"}: ${asText(item.title)}` }), inputsOf(item))));
-    const slider = h("div", { class: "rcnb-cmp-slider" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range, captions);
+    const frame = h("div", { class: "rcnb-cmp-frame" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range);
+    const slider = h("div", { class: "rcnb-cmp-slider" }, frame, captions);
     const toggle = h("button", { class: "rcnb-btn", type: "button", text: "Side by side" });
     let sliding = true;
     const flip = () => {

@@ -121,6 +121,11 @@ function debouncer(ms) {
 var asList = (v) => Array.isArray(v) ? v : [];
 var asText = (v) => v == null ? "" : typeof v === "string" ? v : String(v);
 
+// js/media.js
+function definitions(h, pairs) {
+  return pairs.flatMap(([label, value, cls]) => [h("dt", { text: asText(label) }), h("dd", { class: cls, text: asText(value) })]);
+}
+
 // js/gallery.js
 var GALLERY_ACTIONS = Object.freeze([
   ["load", "Load into form"],
@@ -239,14 +244,12 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
       text: [s.when, asText(item.model_id), s.status, s.time, s.seed, s.cost, item.note].filter(Boolean).map(asText).join(" · ")
     }));
     if (asText(item.error)) viewer.append(h("pre", { class: "rcnb-gallery-error", text: asText(item.error) }));
-    const rows = h("dl", { class: "rcnb-gallery-inputs" });
-    for (const [key, value] of Object.entries(isObj(item.inputs) ? item.inputs : {})) {
-      rows.append(h("dt", { text: key }), h("dd", { text: typeof value === "string" ? value : JSON.stringify(value) }));
-    }
-    for (const [key, media] of Object.entries(isObj(item.inline_media) ? item.inline_media : {})) {
+    const inputs = Object.entries(isObj(item.inputs) ? item.inputs : {}).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]);
+    const inline = Object.entries(isObj(item.inline_media) ? item.inline_media : {}).map(([key, media]) => {
       const size = typeof media?.bytes === "number" ? `, ${Math.max(1, Math.round(media.bytes / 1024))} KiB` : "";
-      rows.append(h("dt", { text: key }), h("dd", { class: "rcnb-gallery-inline", text: `inline ${asText(media?.mime)}${size} (not kept: choose it again)` }));
-    }
+      return [key, `inline ${asText(media?.mime)}${size} (not kept: choose it again)`, "rcnb-gallery-inline"];
+    });
+    const rows = h("dl", { class: "rcnb-gallery-inputs" }, definitions(h, [...inputs, ...inline]));
     viewer.append(rows);
     const allowed = actionsFor(item);
     const bar = h("div", { class: "rcnb-gallery-actions" });

@@ -133,6 +133,15 @@ function ticker(fn, ms) {
 var asList = (v) => Array.isArray(v) ? v : [];
 var asText = (v) => v == null ? "" : typeof v === "string" ? v : String(v);
 
+// js/media.js
+function mediaNode(h, output, cls, { alt = "", controls = false, muted = false, lazy = false } = {}) {
+  const node = output?.kind === "video" ? h("video", { class: cls, controls, muted, preload: "metadata" }) : h("img", { class: cls, alt, loading: lazy ? "lazy" : null });
+  return setSafeUrl(node, "src", output?.url) ? node : null;
+}
+function definitions(h, pairs) {
+  return pairs.flatMap(([label, value, cls]) => [h("dt", { text: asText(label) }), h("dd", { class: cls, text: asText(value) })]);
+}
+
 // js/compare.js
 function differingLabels(items) {
   const labels = [];
@@ -152,23 +161,14 @@ function createCompare(doc, items) {
   const undo = [];
   const shown = asList(items).slice(0, 4);
   const diff = differingLabels(shown);
-  const media = (item) => {
-    if (item.kind === "video") {
-      const v = h("video", { class: "rcnb-cmp-media", controls: true, preload: "metadata", muted: true });
-      setSafeUrl(v, "src", item.url);
-      return v;
-    }
-    const img = h("img", { class: "rcnb-cmp-media", alt: asText(item.title) });
-    setSafeUrl(img, "src", item.url);
-    return img;
-  };
+  const media = (item) => mediaNode(h, item, "rcnb-cmp-media", { alt: asText(item.title), controls: true, muted: true }) ?? h("div", { class: "rcnb-cmp-media rcnb-thumb-empty", text: "no picture" });
   const inputsOf = (item) => h(
     "dl",
     { class: "rcnb-cmp-inputs" },
-    diff.flatMap((label) => {
+    definitions(h, diff.map((label) => {
       const found = asList(item.inputs).find((i) => i.label === label);
-      return [h("dt", { text: label }), h("dd", { class: "rcnb-diff", text: found ? asText(found.value) : "(not set)" })];
-    })
+      return [label, found ? found.value : "(not set)", "rcnb-diff"];
+    }))
   );
   const side = h(
     "div",
@@ -189,7 +189,8 @@ function createCompare(doc, items) {
     range.addEventListener("input", place);
     undo.push(() => range.removeEventListener("input", place));
     const captions = h("div", { class: "rcnb-cmp-side" }, shown.map((item, i) => h("div", { class: "rcnb-cmp-item" }, h("b", { text: `${i ? "after (right)" : "before (left)"}: ${asText(item.title)}` }), inputsOf(item))));
-    const slider = h("div", { class: "rcnb-cmp-slider" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range, captions);
+    const frame = h("div", { class: "rcnb-cmp-frame" }, h("div", { class: "rcnb-cmp-stack" }, before, after), range);
+    const slider = h("div", { class: "rcnb-cmp-slider" }, frame, captions);
     const toggle = h("button", { class: "rcnb-btn", type: "button", text: "Side by side" });
     let sliding = true;
     const flip = () => {
@@ -330,15 +331,9 @@ function render({ model, el }) {
     const url = first ? first.url : "";
     if (!prev || asText(asList(prev.outputs)[0]?.url) !== asText(url) || prev.status !== c.status) {
       entry.thumb.replaceChildren();
-      if (first && first.kind === "video") {
-        const v = h("video", { preload: "metadata", muted: true, class: "rcnb-thumb-media" });
-        if (setSafeUrl(v, "src", url)) entry.thumb.append(v);
-      } else if (first) {
-        const img = h("img", { class: "rcnb-thumb-media", alt: asText(first.name), loading: "lazy" });
-        if (setSafeUrl(img, "src", url)) entry.thumb.append(img);
-      } else {
-        entry.thumb.append(h("div", { class: "rcnb-thumb-empty", text: c.error ? "failed" : b.label }));
-      }
+      const media = mediaNode(h, first, "rcnb-thumb-media", { alt: asText(first?.name), muted: true, lazy: true });
+      if (media) entry.thumb.append(media);
+      else if (!first) entry.thumb.append(h("div", { class: "rcnb-thumb-empty", text: c.error ? "failed" : b.label }));
       if (c.error) entry.thumb.title = asText(c.error);
     }
     return tick(entry, now);
@@ -407,7 +402,7 @@ function render({ model, el }) {
     notice.hidden = !notice.textContent;
     const open = cells().some((x) => !TERMINAL_STATUSES.includes(x.status));
     cancelAll.disabled = !open;
-    common.replaceChildren(...asList(model.get("common")).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]));
+    common.replaceChildren(...definitions(h, asList(model.get("common")).map((i) => [i.label, i.value])));
     common.hidden = !common.childElementCount;
     const now = Date.now();
     let ticking = false;
@@ -463,16 +458,7 @@ function render({ model, el }) {
     const c = cellAt(viewing);
     if (!c) return;
     const first = asList(c.outputs)[0];
-    let media;
-    if (first && first.kind === "video") {
-      media = h("video", { class: "rcnb-viewer-media", controls: true, preload: "metadata" });
-      setSafeUrl(media, "src", first.url);
-    } else if (first) {
-      media = h("img", { class: "rcnb-viewer-media", alt: asText(first.name) });
-      setSafeUrl(media, "src", first.url);
-    } else {
-      media = h("div", { class: "rcnb-thumb-empty", text: c.error ? asText(c.error) : badge(c.status).label });
-    }
+    const media = mediaNode(h, first, "rcnb-viewer-media", { alt: asText(first?.name), controls: true }) ?? h("div", { class: "rcnb-thumb-empty", text: c.error ? asText(c.error) : badge(c.status).label });
     const b = badge(c.status);
     const close = h("button", { class: "rcnb-btn rcnb-close", type: "button", text: "Close", title: "Close (Esc)" });
     const load = h("button", { class: "rcnb-btn rcnb-load", type: "button", text: "Load into form" });
@@ -489,7 +475,7 @@ function render({ model, el }) {
     if (c.request_id) facts.push(asText(c.request_id));
     panel.replaceChildren(
       h("div", { class: "rcnb-header" }, h("span", { class: "rcnb-viewer-facts", text: facts.join(" · ") }), h("span", { class: "rcnb-spacer" }), load, target, use, again, close),
-      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, inputsOf(c.index).flatMap((i) => [h("dt", { text: asText(i.label) }), h("dd", { text: asText(i.value) })]))),
+      h("div", { class: "rcnb-viewer-body" }, media, h("dl", { class: "rcnb-viewer-inputs" }, definitions(h, inputsOf(c.index).map((i) => [i.label, i.value])))),
       h("div", { class: "rcnb-note", text: "← → ↑ ↓ move between cells · Esc closes" })
     );
   }

@@ -114,6 +114,9 @@ def test_the_labelled_grid_fills_in_live_then_viewer_use_as_input_compare_and_re
     assert slider.is_visible()
     assert slider.evaluate("e => e.getBoundingClientRect().bottom <= innerHeight"), "the slider fits on screen"
     box = slider.bounding_box()
+    picture = panel.locator(".rcnb-cmp-stack .rcnb-cmp-media").first.bounding_box()
+    # the track spans the picture, no wider: 50% on the slider is the picture's middle
+    assert abs(box["x"] - picture["x"]) <= 2 and abs(box["width"] - picture["width"]) <= 2, (box, picture)
     nb.page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2)  # a person clicks the track
     position = int(slider.input_value())
     assert 10 <= position <= 30, position

@@ -1,6 +1,10 @@
 // Test helpers: a fresh jsdom document per test, timer accounting, event helpers.
 
+import { afterEach, beforeEach } from "node:test";
+
 import { JSDOM } from "jsdom";
+
+import { FakeModel } from "./fake_model.js";
 
 /** A fresh document with an <div> to render into. */
 export function makeDom() {
@@ -80,4 +84,32 @@ export function urlsIn(root) {
   return [...root.querySelectorAll("[src],[href]")].flatMap((n) =>
     ["src", "href"].filter((a) => n.hasAttribute(a)).map((a) => n.getAttribute(a)),
   );
+}
+
+/**
+ * Per-test bookkeeping for a widget test file (registers beforeEach/afterEach): the global timers are tracked
+ * (`rig.timers`), and every view made by `rig.render(widget, state)` is cleaned up after its test.
+ */
+export function widgetRig() {
+  const rig = {
+    timers: null,
+    cleanups: [],
+    /** Render `widget` with a FakeModel holding `state`: the DOM (makeDom), the model and the cleanup. */
+    render(widget, state) {
+      const dom = makeDom();
+      const model = new FakeModel(state);
+      const cleanup = widget.render({ model, el: dom.el });
+      rig.cleanups.push(cleanup);
+      return { ...dom, model, cleanup };
+    },
+  };
+  beforeEach(() => {
+    rig.timers = trackTimers();
+    rig.cleanups = [];
+  });
+  afterEach(() => {
+    for (const c of rig.cleanups) c();
+    rig.timers.restore();
+  });
+  return rig;
 }

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import ModelForm, { TYPING_DEBOUNCE_MS } from "../../js/form.js";
-import { fire, makeDom, sleep, trackTimers, type, urlsIn } from "./dom.js";
-import { FakeModel } from "./fake_model.js";
+import { fire, sleep, type, urlsIn, widgetRig } from "./dom.js";
 import { seedModels } from "./schemas.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -11,22 +10,12 @@ const MODELS = seedModels();
 const byId = (id) => MODELS.find((m) => m.model_id === id);
 const settle = () => sleep(TYPING_DEBOUNCE_MS + 60);
 
-let timers;
-let cleanups;
-beforeEach(() => {
-  timers = trackTimers();
-  cleanups = [];
-});
-afterEach(() => {
-  for (const c of cleanups) c();
-  timers.restore();
-});
+const rig = widgetRig();
 
 /** Render a form for one of the seed models (or explicit fields). */
 function mount(modelId, over = {}) {
   const m = byId(modelId);
-  const { el, window, document } = makeDom();
-  const model = new FakeModel({
+  const { el, window, document, model, cleanup } = rig.render(ModelForm, {
     model_key: m.model_id,
     display_name: m.display_name,
     simulator: false,
@@ -37,8 +26,6 @@ function mount(modelId, over = {}) {
     history: [],
     ...over,
   });
-  const cleanup = ModelForm.render({ model, el });
-  cleanups.push(cleanup);
   const row = (key) => el.querySelector(`.rcnb-field[data-key="${key}"]`);
   const submit = () => el.querySelector(".rcnb-submit");
   const values = () => model.get("values");
@@ -530,7 +517,7 @@ describe("history", () => {
     assert.equal(viewer.querySelector(".rcnb-gallery-inputs dd").textContent, "prompt of r1");
     assert.match(viewer.querySelector(".rcnb-gallery-meta").textContent, /r1 · completed · 5\.0 s/);
     assert.deepEqual([...viewer.querySelectorAll(".rcnb-gallery-action")].map((b) => b.textContent), ["Load into form", "Run again"]);
-    assert.equal(timers.intervals.size, 0, "no ticking timer: the tiles change when Python's state does");
+    assert.equal(rig.timers.intervals.size, 0, "no ticking timer: the tiles change when Python's state does");
   });
 
   test("Load, Run again and Cancel name the run by its local id", () => {
@@ -604,11 +591,11 @@ describe("cleanup", () => {
     Object.defineProperty(picker, "files", { value: [new window.File(["x"], "x.png", { type: "image/png" })] });
     fire(picker);
     assert.ok(model.listenerCount() > 0);
-    assert.equal(timers.timeouts.size, 1);
+    assert.equal(rig.timers.timeouts.size, 1);
     cleanup();
     assert.equal(model.listenerCount(), 0);
-    assert.equal(timers.intervals.size, 0);
-    assert.equal(timers.timeouts.size, 0);
+    assert.equal(rig.timers.intervals.size, 0);
+    assert.equal(rig.timers.timeouts.size, 0);
     assert.equal(el.children.length, 0);
     const savesBefore = model.saves.length;
     model.update({ values: { image: "https://x.test/a.png" }, errors: { _form: "x" }, history: [], fields: [], busy: true });

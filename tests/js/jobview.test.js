@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import JobView from "../../js/jobview.js";
-import { makeDom, sleep, trackTimers, urlsIn } from "./dom.js";
+import { makeDom, sleep, urlsIn, widgetRig } from "./dom.js";
 import { FakeModel } from "./fake_model.js";
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -30,22 +30,10 @@ function jobState(over = {}) {
   };
 }
 
-let timers;
-let cleanups;
-beforeEach(() => {
-  timers = trackTimers();
-  cleanups = [];
-});
-afterEach(() => {
-  for (const c of cleanups) c();
-  timers.restore();
-});
+const rig = widgetRig();
 
 function mount(over) {
-  const { el, window } = makeDom();
-  const model = new FakeModel(jobState(over));
-  const cleanup = JobView.render({ model, el });
-  cleanups.push(cleanup);
+  const { el, window, model, cleanup } = rig.render(JobView, jobState(over));
   const q = (sel) => el.querySelector(sel);
   return { el, model, cleanup, q, window };
 }
@@ -119,7 +107,7 @@ describe("elapsed time", () => {
   test("ticks in the browser while running", async () => {
     const { q } = mount({ submitted_at: Date.now() - 65_000 });
     assert.match(q(".rcnb-elapsed").textContent, /^1m 0[56]s$/);
-    assert.equal(timers.intervals.size, 1, "one interval while running");
+    assert.equal(rig.timers.intervals.size, 1, "one interval while running");
     const before = q(".rcnb-elapsed").textContent;
     const t = Date.now();
     await sleep(1100);
@@ -128,18 +116,18 @@ describe("elapsed time", () => {
   });
   test("freezes at finished_at − submitted_at and stops the timer", async () => {
     const { q, model } = mount({ status: "in_progress", submitted_at: T0, started_at: T0 + 2000 });
-    assert.equal(timers.intervals.size, 1);
+    assert.equal(rig.timers.intervals.size, 1);
     model.update({ status: "completed", finished_at: T0 + 7300, cancellable: false });
     assert.equal(q(".rcnb-elapsed").textContent, "7.3 s");
     assert.equal(q(".rcnb-elapsed").getAttribute("title"), "queued 2.0 s · running 5.3 s");
-    assert.equal(timers.intervals.size, 0, "no interval once finished");
+    assert.equal(rig.timers.intervals.size, 0, "no interval once finished");
     await sleep(300);
     assert.equal(q(".rcnb-elapsed").textContent, "7.3 s");
   });
   test("a finished job renders without any timer", () => {
     const { q } = mount({ status: "failed", finished_at: T0 + 1500, error: "boom" });
     assert.equal(q(".rcnb-elapsed").textContent, "1.5 s");
-    assert.equal(timers.intervals.size, 0);
+    assert.equal(rig.timers.intervals.size, 0);
   });
 });
 
@@ -333,15 +321,15 @@ test("malformed traits do not crash", () => {
 test("cleanup removes listeners, timers and DOM", async () => {
   const { el, model, cleanup } = mount({ submitted_at: Date.now() });
   assert.ok(model.listenerCount() > 0);
-  assert.equal(timers.intervals.size, 1);
+  assert.equal(rig.timers.intervals.size, 1);
   cleanup();
   assert.equal(model.listenerCount(), 0);
-  assert.equal(timers.intervals.size, 0);
+  assert.equal(rig.timers.intervals.size, 0);
   assert.equal(el.children.length, 0);
   model.update({ status: "completed", finished_at: Date.now() });
   model.emit("change:status");
   assert.equal(el.children.length, 0);
-  assert.equal(timers.intervals.size, 0);
+  assert.equal(rig.timers.intervals.size, 0);
 });
 
 test("two views of one model are independent", () => {
@@ -350,14 +338,14 @@ test("two views of one model are independent", () => {
   const c1 = JobView.render({ model, el: a.el });
   const b = makeDom();
   const c2 = JobView.render({ model, el: b.el });
-  assert.equal(timers.intervals.size, 2);
+  assert.equal(rig.timers.intervals.size, 2);
   c1();
-  assert.equal(timers.intervals.size, 1);
+  assert.equal(rig.timers.intervals.size, 1);
   model.update({ status: "in_progress" });
   assert.equal(b.el.querySelector(".rcnb-status").textContent, "in progress");
   c2();
   assert.equal(model.listenerCount(), 0);
-  assert.equal(timers.intervals.size, 0);
+  assert.equal(rig.timers.intervals.size, 0);
 });
 
 describe("cost, seed and reuse", () => {

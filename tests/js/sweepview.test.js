@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import CompareView, { createCompare, differingLabels } from "../../js/compare.js";
 import SweepView, { layout, middleEllipsis } from "../../js/sweepview.js";
-import { makeDom, trackTimers, urlsIn } from "./dom.js";
+import { makeDom, urlsIn, widgetRig } from "./dom.js";
 import { FakeModel } from "./fake_model.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -65,22 +65,10 @@ function sweepState(over = {}) {
   };
 }
 
-let timers;
-let cleanups;
-beforeEach(() => {
-  timers = trackTimers();
-  cleanups = [];
-});
-afterEach(() => {
-  for (const c of cleanups) c();
-  timers.restore();
-});
+const rig = widgetRig();
 
 function mount(over) {
-  const { el, window } = makeDom();
-  const model = new FakeModel(sweepState(over));
-  const cleanup = SweepView.render({ model, el });
-  cleanups.push(cleanup);
+  const { el, window, model, cleanup } = rig.render(SweepView, sweepState(over));
   const q = (sel) => el.querySelector(sel);
   const qa = (sel) => [...el.querySelectorAll(sel)];
   const key = (target, k) => target.dispatchEvent(new window.KeyboardEvent("keydown", { key: k, bubbles: true }));
@@ -135,7 +123,7 @@ describe("SweepView grid", () => {
     assert.equal(first.querySelector(".rcnb-elapsed").textContent, "3.0 s");
     assert.ok(first.querySelector(".rcnb-cell-cancel").hidden);
     assert.ok(!qa(".rcnb-cell")[2].querySelector(".rcnb-cell-cancel").hidden);
-    assert.equal(timers.intervals.size, 1); // queued cells tick
+    assert.equal(rig.timers.intervals.size, 1); // queued cells tick
   });
 
   test("Cancel all, Save all and a cell's cancel send messages", () => {
@@ -289,12 +277,12 @@ describe("cleanup", () => {
   test("removes the DOM, model listeners and timers", () => {
     const { el, model, cleanup } = mount();
     model.update({ cells: model.get("cells").map((c) => ({ ...c, status: "in_progress", submitted_at: T0 })) });
-    assert.equal(timers.intervals.size, 1);
+    assert.equal(rig.timers.intervals.size, 1);
     cleanup();
-    cleanups.length = 0;
+    rig.cleanups.length = 0;
     assert.equal(el.childElementCount, 0);
     assert.equal(model.listenerCount(), 0);
-    assert.equal(timers.intervals.size, 0);
+    assert.equal(rig.timers.intervals.size, 0);
   });
 });
 
