@@ -7,10 +7,13 @@ the host up through the widget manager (`model.widget_manager.get_model`, part o
 imports its code once per page (cached by content digest) and adds its CSS once per document or shadow root
 (marimo renders each widget in a shadow root).
 
-Inside marimo every view keeps the full bundle (plain anywidget): marimo saves no widget state and already sends
+Front ends without widget state to save (marimo, which also caches `_esm` by content) can keep the full bundle:
+`SharedModuleWidget.inline = True` on a subclass or in `rc.settings` at integration time.
+See docs/lasting-results.md for the measurements and the alternatives considered.
+
+Inside marimo every view keeps the full bundle (plain anywidget), always: marimo saves no widget state and sends
 each distinct `_esm` once (by content hash), and `marimo run` serves every viewer's session from one process, where
-one host model, opened in the first session, would be missing in all the others. `inline = True` on a subclass
-does the same anywhere. See docs/lasting-results.md for the measurements and the alternatives considered.
+one host model, opened in the first session, would be "not found" in all the others.
 """
 
 from __future__ import annotations
