@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import HTML, display
-from traitlets import Bool, Float, Int, Unicode, default, observe
+from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
 
 from .config import SETTINGS_HELP, settings
 from .errors import brief
@@ -19,6 +19,7 @@ from .magic_syntax import _OPTIONS_WITH_VALUE as _OPTIONS_WITH_VALUE
 from .magic_syntax import SUBCOMMANDS as SUBCOMMANDS
 from .magic_syntax import Expander, Token, _value, parse_body, parse_pairs, tokenize
 from .magic_syntax import convert as convert
+from .textview import PROGRESS_MODES
 
 __all__ = ["SUBCOMMANDS", "RunComfyMagics", "Token", "convert", "parse_body", "parse_pairs", "short_error", "tokenize"]
 
@@ -97,6 +98,7 @@ class RunComfyMagics(Magics):
     max_in_flight = Int(help=SETTINGS_HELP["max_in_flight"]).tag(config=True)
     max_in_flight_total = Int(help=SETTINGS_HELP["max_in_flight_total"]).tag(config=True)
     budget_usd = Float(None, allow_none=True, help=SETTINGS_HELP["budget_usd"]).tag(config=True)
+    progress = Enum(PROGRESS_MODES, help=SETTINGS_HELP["progress"]).tag(config=True)  # a bad mode is refused here
 
     @default("autosave_dir")
     def _default_autosave_dir(self) -> str | None:
@@ -126,7 +128,12 @@ class RunComfyMagics(Magics):
     def _default_budget_usd(self) -> float | None:
         return settings.budget_usd
 
-    @observe("autosave_dir", "save_dir", "validate", "debug", "max_in_flight", "max_in_flight_total", "budget_usd")
+    @default("progress")
+    def _default_progress(self) -> str:
+        return settings.progress
+
+    @observe("autosave_dir", "save_dir", "validate", "debug", "max_in_flight", "max_in_flight_total", "budget_usd",
+             "progress")
     def _to_settings(self, change: dict[str, Any]) -> None:
         setattr(settings, change["name"], change["new"])
 

@@ -11,12 +11,17 @@ static/widgets.css, so a page with jobs, a form and a sweep adds it once.
 Front ends without widget state to save (marimo, which also caches `_esm` by content) can keep the full bundle:
 `SharedModuleWidget.inline = True` on a subclass or in `rc.settings` at integration time.
 See docs/lasting-results.md for the measurements and the alternatives considered.
+
+Inside marimo every view keeps the full bundle (plain anywidget), always: marimo saves no widget state and sends
+each distinct `_esm` once (by content hash), and `marimo run` serves every viewer's session from one process, where
+one host model, opened in the first session, would be "not found" in all the others.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -106,6 +111,15 @@ def _read(source: str | Path) -> str:
     return _read_file(source, stat.st_mtime_ns, stat.st_size)
 
 
+def in_marimo() -> bool:
+    """True when running inside a marimo kernel (`marimo edit`, `marimo run`); marimo is never imported here."""
+    marimo = sys.modules.get("marimo")
+    try:
+        return marimo is not None and bool(marimo.running_in_notebook())
+    except Exception:  # an old or partial marimo: treat as not marimo
+        return False
+
+
 class SharedModuleWidget(anywidget.AnyWidget):
     """An anywidget whose code and CSS are shared through a `ModuleHost` instead of copied into each model.
 
@@ -116,14 +130,14 @@ class SharedModuleWidget(anywidget.AnyWidget):
 
     _bundle_esm: ClassVar[str | Path] = ""
     _bundle_css: ClassVar[str | Path] = ""
-    inline: ClassVar[bool] = False  # True: plain anywidget behaviour (full `_esm`/`_css` on every model)
+    inline: ClassVar[bool] = False  # True: plain anywidget behaviour (full `_esm`/`_css` on every model); marimo: always
 
     _esm = traitlets.Unicode(STUB_ESM).tag(sync=True)
     _host = traitlets.Instance(ModuleHost, allow_none=True).tag(sync=True, **widget_serialization)
 
     def __init__(self, **kwargs: Any) -> None:
         code, css = _read(self._bundle_esm), _read(self._bundle_css)
-        if self.inline:
+        if self.inline or in_marimo():
             self.add_traits(_css=traitlets.Unicode(css).tag(sync=True))
             super().__init__(_esm=code, **kwargs)
         else:

@@ -246,6 +246,31 @@ def test_config_settings_reach_the_library(ip: Any, tmp_path: Any) -> None:
     assert rc.settings.autosave_dir is None
 
 
+def test_config_progress_sets_the_wait_progress_line(ip: Any, monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """`%config RunComfyMagics.progress` is rc.settings.progress: "always" draws wait()'s line even off a terminal
+    (the captured stderr here), "never" draws nothing; a mode that does not exist is refused at once."""
+    monkeypatch.setattr(rc.settings, "progress", "auto")  # restored after the test, whatever %config did
+    try:
+        _, captured = run(ip, "%config RunComfyMagics")  # listed with its help, choices and current value
+        assert "RunComfyMagics.progress=<Enum>" in captured.stdout and "Current: 'auto'" in captured.stdout
+        run(ip, '%config RunComfyMagics.progress = "always"')
+        assert rc.settings.progress == "always"
+        job, captured = run(ip, f'%runcomfy {WAN} prompt="a loud fox" --wait;')
+        assert job.status == "completed"
+        assert captured.stderr.startswith("\r" + WAN) and captured.stderr.endswith("\n"), captured.stderr
+        run(ip, '%config RunComfyMagics.progress = "never"')
+        assert rc.settings.progress == "never"
+        job, captured = run(ip, f'%runcomfy {WAN} prompt="a quiet fox" --wait;')
+        assert job.status == "completed" and captured.stderr == ""
+        run(ip, '%config RunComfyMagics.progress = "loud"')  # %config logs the refusal (it does not raise)
+        assert "The 'progress' trait of a RunComfyMagics instance expected any of ['auto', 'always', 'never'], " \
+               "not the str 'loud'" in caplog.text
+        assert rc.settings.progress == "never"
+    finally:
+        run(ip, '%config RunComfyMagics.progress = "auto"')
+
+
 @pytest.mark.slow
 def test_sim_on_and_off_in_a_fresh_shell() -> None:
     script = textwrap.dedent('''

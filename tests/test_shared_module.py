@@ -11,6 +11,7 @@ from pathlib import Path
 
 import anywidget
 import ipywidgets
+import pytest
 import traitlets
 
 from runcomfy_nb.shared_module import STUB_ESM, ModuleHost, SharedModuleWidget
@@ -104,6 +105,25 @@ def test_inline_mode_is_plain_anywidget() -> None:
         assert view._host is None
     finally:
         view.close()
+
+
+def test_inside_a_marimo_kernel_views_are_inline_and_outside_they_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """marimo imported is not marimo running: only a marimo kernel (its runtime context) turns sharing off.
+    The real thing, two viewers of one `marimo run` app: tests/browser/test_marimo_job.py."""
+    import marimo
+
+    from runcomfy_nb.shared_module import in_marimo
+
+    assert not in_marimo()  # imported, but this is no marimo kernel
+    outside = Shared()
+    monkeypatch.setattr(marimo, "running_in_notebook", lambda: True)
+    inside = Shared()
+    try:
+        assert outside._host is not None and outside.get_state()["_esm"] == STUB_ESM
+        assert inside._host is None and inside.get_state()["_esm"] == (STATIC / "jobview.js").read_text()
+    finally:
+        outside.close()
+        inside.close()
 
 
 def test_module_host_is_reused_across_views() -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,39 @@ class JupyterServer:
             if fields is not None and fields[19] == started:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def marimo_run(app: Path, log_name: str = "marimo-server.log", timeout: float = 60) -> Iterator[str]:
+    """`marimo run APP` on a free loopback port (cwd: the app's folder, package from this checkout); yields its URL.
+    The server and everything it started (kernels run as its threads) are stopped afterwards."""
+    port = free_port()
+    log = (ARTIFACTS / log_name).open("wb")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "marimo", "run", str(app), "--headless", "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True, cwd=app.parent)
+    log.close()
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"marimo did not start: see test-artifacts/browser/{log_name}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------------------------------- pages

@@ -81,6 +81,10 @@ def test_results_survive_save_kernel_shutdown_and_reload(lab_server: Any, open_n
     states = nb.outputs(1).evaluate_all(OUTPUT_STATES)
     assert [s["display"] == "none" for s in states] == [False, True] and states[0]["live"], states
 
+    # The copies change once more after completion, when the kept files and thumbnails are ready (the video's poster
+    # comes last, from PyAV, slow on a busy machine): save only then, or the file keeps the copy without them.
+    for index in (1, 2, 4):
+        nb.outputs(index).locator(".rcnb-static .rcnb-lasting img[src^='data:']").first.wait_for(state="attached", timeout=60_000)
     # Save (Ctrl+S, in command mode) and wait for the file on disk.
     nb.page.keyboard.press("Escape")
     nb.page.keyboard.press("Control+s")

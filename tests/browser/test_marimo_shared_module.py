@@ -1,28 +1,22 @@
-"""marimo: an object with `_display_` returning a shared-module widget is live, and the stub works there too.
+"""marimo: a shared-module widget keeps its whole bundle there, renders live, and an object's `_display_` is used.
 
-A real `marimo run` app in Chromium: a plain probe view and a fake job whose `_display_` returns its view; the
-job's state moves in_queue → in_progress → completed when the test says so (flag files, no sleeps). marimo renders
-each widget in a shadow root: the stub must put the host's CSS there, and find the host through marimo's own
-widget manager.
+A real `marimo run` app in Chromium: a plain probe view and a stand-in job whose `_display_` returns its view; the
+stand-in's state moves in_queue → in_progress → completed, from a plain thread, when the test says so (flag files,
+no sleeps). Inside marimo a `SharedModuleWidget` is plain anywidget (`_esm`/`_css` inline, no host model: marimo
+saves no widget state, and `marimo run` serves each viewer's session from one process, where one host would be
+missing in all but the first session; tests/browser/test_marimo_job.py opens two). marimo renders each widget in a
+shadow root: the CSS must apply there, and marimo evaluates the one module once for both views.
+(The real Job in marimo: tests/browser/test_marimo_job.py.)
 """
-
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .harness import ARTIFACTS, ROOT
+from .harness import ARTIFACTS, marimo_run
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +73,9 @@ def _():
 
 @app.cell
 def _(Probe):
-    Probe(label="plain view")
+    view = Probe(label="")
+    view.label = "plain view, inline" if view._host is None else "plain view, through a host"
+    view
     return
 
 
@@ -111,38 +107,11 @@ def marimo_app(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     flags.mkdir()
     app = tmp_path / "app.py"
     app.write_text(APP.replace("FakeJob(FLAGS)", f"FakeJob({str(flags)!r})"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (ARTIFACTS / "marimo-server.log").open("wb")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "marimo", "run", str(app), "--headless", "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True, cwd=tmp_path)
-    log.close()
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("marimo did not start: see test-artifacts/browser/marimo-server.log") from None
-                time.sleep(0.2)
+    with marimo_run(app) as url:
         yield url, flags
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
-def test_display_protocol_gives_a_live_view_and_the_stub_works_in_marimo(browser: Any, marimo_app: Any) -> None:
+def test_display_protocol_gives_a_live_view_and_the_bundle_is_inline_in_marimo(browser: Any, marimo_app: Any) -> None:
     url, flags = marimo_app
     context = browser.new_context(viewport={"width": 1000, "height": 600})
     try:
@@ -156,12 +125,12 @@ def test_display_protocol_gives_a_live_view_and_the_stub_works_in_marimo(browser
                                    timeout=60_000)
             return page.evaluate(PROBES)
 
-        assert wait_for(["plain view", "in_queue"]) == [{"text": t, "color": "rgb(1, 2, 3)"}
-                                                         for t in ("plain view", "in_queue")]
+        assert wait_for(["plain view, inline", "in_queue"]) == [{"text": t, "color": "rgb(1, 2, 3)"}
+                                                         for t in ("plain view, inline", "in_queue")]
         (flags / "in_progress").touch()
-        wait_for(["plain view", "in_progress"])
+        wait_for(["plain view, inline", "in_progress"])
         (flags / "completed").touch()
-        wait_for(["plain view", "completed"])
+        wait_for(["plain view, inline", "completed"])
         assert page.evaluate("() => globalThis.__smwEvals") == 1
         page.screenshot(path=str(ARTIFACTS / "marimo_shared_module.png"))
         assert not errors, errors
