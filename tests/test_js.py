@@ -31,9 +31,24 @@ def node_modules() -> Path:
     return modules
 
 
+def failures(tap: str) -> str:
+    """The failing subtests of node's TAP output, each "not ok" line with its more indented details (else all)."""
+    picked: list[str] = []
+    depth: int | None = None
+    for line in tap.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if line.lstrip().startswith("not ok"):
+            depth = indent
+        elif depth is not None and (indent <= depth and line.strip()):
+            depth = None
+        if depth is not None:
+            picked.append(line)
+    return "\n".join(picked) or tap
+
+
 def test_js_suite(node_modules: Path) -> None:
     done = _run(["npm", "test", "--silent"], timeout=600)
-    assert done.returncode == 0, f"npm test failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"npm test failed (exit {done.returncode}):\n{failures(done.stdout)}\n{done.stderr}"
 
 
 def test_committed_bundles_are_fresh(node_modules: Path, tmp_path: Path) -> None:

@@ -79,6 +79,15 @@ export function fire(node, event = "change") {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Wait until `cond()` is true (what a busy machine delays: file reads, late timers); fails after `ms`. */
+export async function until(cond, ms = 10_000) {
+  const started = Date.now();
+  while (!cond()) {
+    if (Date.now() - started > ms) throw new Error(`until: not true after ${ms} ms: ${cond}`);
+    await sleep(10);
+  }
+}
+
 /** Every src/href in the tree. */
 export function urlsIn(root) {
   return [...root.querySelectorAll("[src],[href]")].flatMap((n) =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import ModelForm, { TYPING_DEBOUNCE_MS } from "../../js/form.js";
-import { fire, sleep, type, urlsIn, widgetRig } from "./dom.js";
+import { fire, sleep, type, until, urlsIn, widgetRig } from "./dom.js";
 import { seedModels } from "./schemas.js";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -323,7 +323,7 @@ describe("editing writes typed values back", () => {
     const file = new window.File([bytes], "cat.png", { type: "image/png" });
     Object.defineProperty(picker, "files", { value: [file], configurable: true });
     fire(picker);
-    await sleep(50);
+    await until(() => values().image);  // FileReader is asynchronous
     const v = values().image;
     assert.match(v, /^data:image\/png;base64,/);
     assert.equal(r.querySelector(".rcnb-chip-text").textContent, "cat.png (12 B)");

@@ -106,7 +106,7 @@ test("inputs summary: compact label/value list", () => {
 describe("elapsed time", () => {
   test("ticks in the browser while running", async () => {
     const { q } = mount({ submitted_at: Date.now() - 65_000 });
-    assert.match(q(".rcnb-elapsed").textContent, /^1m 0[56]s$/);
+    assert.match(q(".rcnb-elapsed").textContent, /^1m 0[5-9]s$/);  // 65 s ago, and mounting may be slow
     assert.equal(rig.timers.intervals.size, 1, "one interval while running");
     const before = q(".rcnb-elapsed").textContent;
     const t = Date.now();
