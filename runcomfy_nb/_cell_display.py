@@ -10,7 +10,7 @@ import functools
 import weakref
 from typing import Any
 
-from IPython.display import HTML, DisplayHandle, display
+from IPython.display import DisplayHandle, display
 
 from .shared_module import SharedModuleWidget
 
@@ -29,6 +29,13 @@ class ViewWithCopy(SharedModuleWidget):
     def _fallback_html(self) -> str:
         raise NotImplementedError
 
+    def _fallback_text(self) -> str:
+        """The copy as plain text, for text-only clients (jupyter console, nbconvert --to markdown)."""
+        return type(self).__name__
+
+    def _fallback_bundle(self) -> dict[str, str]:
+        return {"text/html": self._fallback_html(), "text/plain": self._fallback_text()}
+
     def _ipython_display_(self) -> None:
         bundle = self._repr_mimebundle_()  # not display(self): that would come back here
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
@@ -40,7 +47,7 @@ class ViewWithCopy(SharedModuleWidget):
             display(self.panel)
         if self._fallback_handle is None:
             self._fallback_handle = DisplayHandle()
-        self._fallback_handle.display(HTML(self._fallback_html()))
+        self._fallback_handle.display(self._fallback_bundle(), raw=True)
 
     def _refresh_fallback(self) -> None:
         if self._fallback_handle is None:
@@ -48,7 +55,7 @@ class ViewWithCopy(SharedModuleWidget):
         # Background tasks carry the context of the cell that started them, so ipykernel would send the update
         # as a message of that (long finished) cell, which nbclient/nbconvert ignore. In an empty context it goes
         # out under the kernel's current parent; JupyterLab routes display updates by display_id either way.
-        update = functools.partial(self._fallback_handle.update, HTML(self._fallback_html()))
+        update = functools.partial(self._fallback_handle.update, self._fallback_bundle(), raw=True)
         contextvars.Context().run(update)
 
 

@@ -89,6 +89,9 @@ class HistoryView(_Persisted):
             self.items = self.rows.page(page, self.page_size).gallery_items()
             self.page = page
 
+    def _fallback_text(self) -> str:
+        return f"runcomfy history: {self.total} job{'s' if self.total != 1 else ''}"
+
     def _fallback_html(self) -> str:
         return _static(self.items, self.total, self.copy_id)
 

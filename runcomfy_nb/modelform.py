@@ -275,6 +275,10 @@ class ModelForm(_Persisted):
                 if not (output.saved_path and output.saved_path.is_file()):
                     output.save(settings.save_dir)
 
+    def _fallback_text(self) -> str:
+        runs = len(self.jobs)
+        return f"runcomfy form for {self.model_key}: {runs} run{'s' if runs != 1 else ''}"
+
     def _fallback_html(self) -> str:
         """The saved copy: the runs as the same compact grid as the live form, with embedded thumbnails."""
         jobs = list(self.jobs)

@@ -177,6 +177,9 @@ class SweepView(ViewWithCopy):
         if self.sweep.done():
             threading.Thread(target=self._refresh_with_thumbnails, daemon=True).start()  # downloads: off the loop
 
+    def _fallback_text(self) -> str:
+        return repr(self.sweep)
+
     def _fallback_html(self) -> str:
         # Thumbnails only once the sweep ended, and then off the kernel's thread (see _after_change).
         return sweep_html(self.sweep, self._labels, thumbnails=self._thumbnails)
@@ -278,6 +281,9 @@ class CompareView(ViewWithCopy):
     _bundle_esm = STATIC / "compare.js"
     _bundle_css = STATIC / "widgets.css"
     items: traitlets.List[Any] = traitlets.List().tag(sync=True)
+
+    def _fallback_text(self) -> str:
+        return "compare: " + " | ".join(str(i["title"]) for i in self.items)
 
     def _fallback_html(self) -> str:
         cards = "".join(

@@ -28,6 +28,7 @@ from ._loop import get_loop, in_loop_thread, spawn
 from ._render import inputs_summary, job_html, static_copy
 from .config import settings
 from .seeds import seed_of
+from .textview import status_line
 
 STATIC = Path(__file__).parent / "static"
 # job local id -> its live view, made once; the job does not know its views, and a closed view is forgotten
@@ -178,6 +179,9 @@ class JobView(_Persisted):
 
     def _fallback_html(self) -> str:
         return static_copy([job_html(self.job, self._labels)], copy_id=self.copy_id)
+
+    def _fallback_text(self) -> str:
+        return status_line(self.job)
 
     def _on_front_end_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

@@ -3,7 +3,7 @@
 1. The live view alone: `{widget-view+json, text/plain: ""}`, no `text/html`. A front end with a widget manager has
    one thing to draw from it; JupyterLab never falls back to another type of a widget's bundle ("model not found"),
    so the copy cannot live in this bundle; a front end without widgets shows an empty text, not a repr.
-2. The static copy, no widget view in it: `text/html`, with a display id (updated in place when the job ends) and marked
+2. The static copy, no widget view in it: `text/html` (and a readable `text/plain`), with a display id (updated in place when the job ends) and marked
    `data-rcnb-copy=<the view's copy_id>`, the synced trait by which the live view hides exactly this copy
    (js/copy_guard.js) wherever it renders: VS Code and Colab included, which Lab's `<style>` does not reach.
 VS Code and Colab cannot run here; these tests pin the structure they are given, in a real IPython shell.
@@ -55,7 +55,9 @@ def check_view_then_copy(outputs: list[Any], widget: Any) -> str:
     view, copy = outputs[0], outputs[1]
     assert set(view.data) == {VIEW, "text/plain"} and view.data["text/plain"] == ""
     assert view.data[VIEW]["model_id"] == widget.model_id
-    assert VIEW not in copy.data and "text/html" in copy.data  # (its text/plain is IPython's HTML placeholder)
+    assert VIEW not in copy.data and "text/html" in copy.data
+    # what text-only clients (jupyter console, nbconvert --to markdown) show: words, not an object repr
+    assert copy.data["text/plain"] and "object at" not in copy.data["text/plain"]
     marks = re.findall(r"data-rcnb-copy='([^']*)'", copy.data["text/html"])
     assert marks == [widget.copy_id] and widget.get_state()["copy_id"] == widget.copy_id  # synced to the page
     assert copy.transient.get("display_id") and not copy.update
@@ -80,6 +82,7 @@ def test_a_job_is_its_view_then_its_copy_and_the_copy_is_updated_in_place(ip: An
     assert all(VIEW not in o.data for o in later.outputs)  # nothing adds a second live view
     assert "completed" in updates[-1].data["text/html"] and f"data-rcnb-copy='{view.copy_id}'" in updates[-1].data[
         "text/html"]
+    assert "completed" in updates[-1].data["text/plain"] and job.request_id[:8] in updates[-1].data["text/plain"]
     view.close()
 
 
@@ -87,6 +90,7 @@ def test_a_form_is_its_view_then_its_copy(ip: Any) -> None:
     form, outputs = run(ip, f"import runcomfy_nb as rc\nform = rc.form({WAN!r})\nform")
     assert isinstance(form, rc.ModelForm) and len(outputs) == 2
     check_view_then_copy(outputs, form)
+    assert outputs[1].data["text/plain"] == f"runcomfy form for {WAN}: 0 runs"
     form.close()
 
 
