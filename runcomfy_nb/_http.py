@@ -98,7 +98,7 @@ class Transport:
                 base_url=self.endpoint.base_url,
                 timeout=self._timeout,
                 transport=self._transport,
-                limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
+                limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=32),
                 # Only encodings decoded_body() can bound; br/zstd would be decoded by httpx without a cap.
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"},
                 # The documented API never redirects: a 3xx is an error, a POST is never re-sent, and the token
