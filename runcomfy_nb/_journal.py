@@ -224,7 +224,9 @@ class Journal:
         """Write every queued change in one commit (nothing queued: no commit). If the write fails the changes
         stay queued (a later flush or `update` carries them) and the error is raised."""
         with self._pending_lock:
-            if not self._pending and not self._pending_state:
+            empty = not self._pending and not self._pending_state
+        if empty:
+            with self._lock:  # another thread's flush may be committing changes it took from the queue: wait
                 return
         with self._db() as db, self._pending_lock:  # the db lock first: an older batch never lands after a newer
             pending, self._pending = self._pending, {}

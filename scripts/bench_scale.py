@@ -114,13 +114,15 @@ def runcomfy_round(url: str, jobs: int, settle: float, figures: Figures, lag_sec
     try:
         client.schema(MODEL)
         rss_before = rss_mb()
-        cpu, started = time.process_time(), time.perf_counter()
+        commits, cpu, started = client.journal.commits, time.process_time(), time.perf_counter()
         started_jobs = [client.start(MODEL, prompt=f"scale {i}", aspect_ratio="1024:1024 (1:1)")
                         for i in range(jobs)]
         for job in started_jobs:
             job._accepted.result(timeout=300)
         figures.submit.append(time.perf_counter() - started)
         figures.cpu.append(time.process_time() - cpu)
+        lines.append(f"journal commits while submitting: {client.journal.commits - commits} ({jobs} of them the "
+                     "'submitting' rows, each committed before its POST)")
         if lag_seconds:
             lags = sorted(asyncio.run(measure_lag(lag_seconds)))
             rss_after = rss_mb()
