@@ -4,7 +4,7 @@ every 0.1 s (like fal-client), 0.5 s (like replicate), 1 s (naive) and 2 s (like
     PYTHONPATH=$PWD python scripts/bench_polling.py [--quick] [--rounds 5] [--scenario NAME ...]
 
 Each contender gets its own simulator process (so one's polling never slows another's queue), all started alike;
-the scenarios run in lock-step rounds: every contender gets the same job (same run time) in the same round.
+the scenarios run in lock-step rounds, each from nothing learned: every contender gets the same job (same run time) in the same round.
 Scenarios (issue #12): fixed 3 / 10 / 30 s, uniform 2-40 s (one model, identical inputs), a busy queue (one
 worker, 15 jobs submitted at once). Prints, per scenario and contender: median and p90 lag of in_queue →
 in_progress and of in_progress → completed (from the server's own timestamps to the status answer that showed
@@ -29,6 +29,8 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+
+from runcomfy_nb._polling import RunTimeHistory
 
 MODEL = "wan-ai/wan-2-5/text-to-image"
 INPUTS = {"prompt": "bench", "aspect_ratio": "1024:1024 (1:1)"}
@@ -187,6 +189,9 @@ async def run_all(args: argparse.Namespace, sims: dict[str, Sim], client: Any, n
             if args.quick and scenario not in ("fixed 3 s", "uniform 2-40 s", "busy queue"):
                 continue
             seen: dict[str, list[Seen]] = {name: [] for name in names}
+            # Each scenario starts from nothing learned (the same model and inputs throughout: fixed 10 s jobs
+            # after fixed 3 s ones would measure a change of run time, not fixed 10 s jobs).
+            client.policy.history = RunTimeHistory()
             for run_time, workers, jobs in scenario_rounds(scenario, rounds, rng):
                 if args.quick and jobs > 1:
                     jobs = 4
