@@ -4,13 +4,14 @@ every 0.1 s (like fal-client), 0.5 s (like replicate), 1 s (naive) and 2 s (like
     PYTHONPATH=$PWD python scripts/bench_polling.py [--quick] [--rounds 5] [--scenario NAME ...]
 
 Each contender gets its own simulator process (so one's polling never slows another's queue), all started alike;
-the scenarios run in lock-step rounds, each from nothing learned: every contender gets the same job (same run time) in the same round.
+the scenarios run in lock-step rounds: every contender gets the same job (same run time) in the same round; each
+scenario starts from nothing learned.
 Scenarios (issue #12): fixed 3 / 10 / 30 s, uniform 2-40 s (one model, identical inputs), a busy queue (one
 worker, 15 jobs submitted at once). Prints, per scenario and contender: median and p90 lag of in_queue →
 in_progress and of in_progress → completed (from the server's own timestamps to the status answer that showed
 the change), status requests per job; and the machine's load (os.getloadavg) before and after.
 `--quick` scales every run time by 0.1 and runs one short round: it checks the script works, not the figures.
-By default (5 rounds) it takes about 6 minutes: the run times are real (3, 10, 30, 2-40 s).
+By default (5 rounds) it takes about 6.5 minutes: the run times are real (3, 10, 30, 2-40 s).
 The virtual-time version of the same comparison (no clock at all): scripts/eval_polling.py.
 """
 
