@@ -16,7 +16,8 @@ each round prints its own figures, the summary sums the rounds):
 - cancel: all queued jobs while they are being polled (2 s after the last submit, or after the lag measurement);
   also counts the status requests answered while the cancels were out (cancels go ahead of routine polls).
 `--quick` uses 50 jobs, 2 s and one round: it checks the script works, not the figures. Prints the machine's
-load (os.getloadavg) and CPU count at the start and the end. Takes about 4 minutes by default on the shared 2-core machine (the plain loop takes most of it).
+load (os.getloadavg) and CPU count at the start and the end. Takes about 4 minutes by default on the shared 2-core
+machine (the plain loop takes most of it).
 """
 
 from __future__ import annotations
