@@ -42,7 +42,6 @@ _ROUTINE = frozenset({"queue_position", "started_at"})
 Listener = Callable[["Job"], None]
 
 
-
 class Job:
     """A submitted (or re-attached) request. Made by `Client.submit`, `Client.start` or `rc.attach`.
 
@@ -307,7 +306,7 @@ class Job:
 
     # --- state changes (the loop thread; the runner calls these) -------------------------------------------
 
-    def _set(self, **changes: Any) -> None:
+    def _set(self, _journaled: bool = False, **changes: Any) -> None:
         changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if not changed:
             return
@@ -319,9 +318,9 @@ class Job:
             journal_fields["saved"] = [str(o.saved_path) for o in self.outputs if o.saved_path]
         routine = journal_fields and (set(journal_fields) - {"status"} <= _ROUTINE
                                       and journal_fields.get("status", "in_progress") in ("in_queue", "in_progress"))
-        if routine:  # batched with every job's routine changes: one commit per tick, not one per change
+        if routine and not _journaled:  # batched with every job's routine changes: one commit per tick
             self.journal.update_soon(self.local_id, **journal_fields)
-        elif journal_fields:
+        elif journal_fields and not _journaled:  # _journaled: the runner put it on record (Journal.commit_soon)
             self._record(**journal_fields)
         for listener in list(self._listeners):
             try:
@@ -337,16 +336,22 @@ class Job:
         try:
             self.journal.update(self.local_id, **fields)
         except Exception as error:
-            if not self._journal_pending:  # said once, loudly
-                message = (f"the journal ({self.journal.path}) cannot record this job ({error}); request_id "
-                           f"{self.request_id or '(not yet known)'} is kept in memory and the write is retried "
-                           "until it lands — do not restart the kernel before it does")
-                self.warnings.append(message)
-                log.error("runcomfy_nb: %s", message)
-            self._journal_pending = fields
-            if self._journal_retry is None or self._journal_retry.done():
-                self._journal_retry = spawn(self._retry_record(), owner=self.transport)
-            return
+            self._not_recorded(fields, error)
+        else:
+            self._recorded()
+
+    def _not_recorded(self, fields: dict[str, Any], error: Exception) -> None:
+        if not self._journal_pending:  # said once, loudly
+            message = (f"the journal ({self.journal.path}) cannot record this job ({error}); request_id "
+                       f"{fields.get('request_id') or self.request_id or '(not yet known)'} is kept in memory and "
+                       "the write is retried until it lands — do not restart the kernel before it does")
+            self.warnings.append(message)
+            log.error("runcomfy_nb: %s", message)
+        self._journal_pending = fields
+        if self._journal_retry is None or self._journal_retry.done():
+            self._journal_retry = spawn(self._retry_record(), owner=self.transport)
+
+    def _recorded(self) -> None:
         if self._journal_pending:
             self._journal_pending = {}
             log.warning("runcomfy_nb: the journal recorded job %s after all", self.request_id or self.local_id)

@@ -94,6 +94,7 @@ class Journal:
         self._pending: dict[str, dict[str, Any]] = {}
         self._pending_state: dict[str, str | Callable[[], str]] = {}
         self._pending_lock = threading.Lock()
+        self._group: list[asyncio.Future[None]] = []  # commit_soon callers waiting for the next group commit
         self.commits = 0  # write transactions so far (tests and benchmarks count them)
 
     def __repr__(self) -> str:
@@ -154,6 +155,36 @@ class Journal:
             self._pending.setdefault(local_id, {}).update(values)
         self.flush()
 
+    def commit_soon(self, local_id: str, **values: Any) -> asyncio.Future[None]:
+        """`update`, durable once the returned future is done (its exception: the write failed, and the change
+        stays queued for the next flush). The writes of every job asked for in one turn of the running loop go
+        in one commit at its next turn: 1000 submits answered together cost a few commits, not 1000."""
+        unknown = set(values) - set(_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown journal columns: {sorted(unknown)}")
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        with self._pending_lock:
+            self._pending.setdefault(local_id, {}).update(values)
+            first, self._group = not self._group, [*self._group, done]
+        if first:
+            loop.call_soon(self._commit_group)
+        return done
+
+    def _commit_group(self) -> None:
+        with self._pending_lock:
+            group, self._group = self._group, []
+        try:
+            self.flush()
+        except Exception as error:
+            for done in group:
+                if not done.done():
+                    done.set_exception(error)
+            return
+        for done in group:
+            if not done.done():
+                done.set_result(None)
+
     def update_soon(self, local_id: str, **values: Any) -> None:
         """`update` in the next batched commit (`FLUSH_EVERY` s from the first queued change, on the running
         loop; at once off any loop). A later value of a column replaces an earlier one, so a queue position that
@@ -193,7 +224,9 @@ class Journal:
         """Write every queued change in one commit (nothing queued: no commit). If the write fails the changes
         stay queued (a later flush or `update` carries them) and the error is raised."""
         with self._pending_lock:
-            if not self._pending and not self._pending_state:
+            empty = not self._pending and not self._pending_state
+        if empty:
+            with self._lock:  # another thread's flush may be committing changes it took from the queue: wait
                 return
         with self._db() as db, self._pending_lock:  # the db lock first: an older batch never lands after a newer
             pending, self._pending = self._pending, {}

@@ -65,7 +65,10 @@ SPREAD = 6            # most predicted polls per predicted change (at its quanti
 MARGIN = 1.0          # average gaps between samples allowed below the shortest one
 TRUSTED = 3           # samples of an input class before its shortest is trusted as the earliest plausible end
 WINDOW = 32           # samples kept per key
-LONGEST_SLEEP = 30.0  # hedge: even a long predicted run is checked at least this often
+# Hedge: even a long predicted run is checked this often, so a run that ends far earlier than predicted (an
+# early failure) is seen at most this late. 10 s is the lowest bound that still crosses a 10 s run in one
+# sleep (fixed 10 s jobs: half the naive loop's requests); it was 30 s (docs/decisions.md, Polling).
+LONGEST_SLEEP = 10.0
 QUEUE_SLEEP = 10.0    # longest sleep while queued behind others
 
 ENDED = frozenset({"completed", "failed", "cancelled"})

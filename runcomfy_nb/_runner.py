@@ -84,10 +84,26 @@ async def _submit(job: Job, inputs: dict[str, Any]) -> bool:
             raise
         return False
     request_id = answer["request_id"]
-    job._set(request_id=request_id, status="in_queue", submitted_at=time.time())
-    if not job._accepted.done():  # a cancelled waiter must never stop a paid job from being followed
-        job._accepted.set_result(request_id)
+    try:  # on record before `submit()` returns, in one commit with the other jobs accepted meanwhile
+        await _set_on_record(job, request_id=request_id, status="in_queue", submitted_at=time.time())
+    finally:
+        if not job._accepted.done():  # a cancelled waiter must never stop a paid job from being followed
+            job._accepted.set_result(request_id)
     return True
+
+
+async def _set_on_record(job: Job, **changes: Any) -> None:
+    """`job._set(**changes)` once they are on record, in one commit with the changes of every job made in the
+    same turn of the loop (`Journal.commit_soon`): 1000 accepted submits cost a few commits, not 1000."""
+    fields = {**job._journal_pending, **changes}
+    try:
+        await job.journal.commit_soon(job.local_id, **fields)
+    except Exception as error:  # a full disk: kept in memory, said loudly, retried until it lands
+        job._not_recorded(fields, error)
+    else:
+        job._recorded()
+    finally:  # also when closed meanwhile: the commit is queued already and lands at the loop's next turn
+        job._set(_journaled=True, **changes)
 
 
 async def _follow(job: Job) -> None:
