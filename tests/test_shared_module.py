@@ -7,6 +7,8 @@ tests/browser/test_lab_shared_module.py.
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
 
 import anywidget
@@ -108,15 +110,18 @@ def test_inline_mode_is_plain_anywidget() -> None:
 
 
 def test_inside_a_marimo_kernel_views_are_inline_and_outside_they_share(monkeypatch: pytest.MonkeyPatch) -> None:
-    """marimo imported is not marimo running: only a marimo kernel (its runtime context) turns sharing off.
-    The real thing, two viewers of one `marimo run` app: tests/browser/test_marimo_job.py."""
-    import marimo
-
+    """marimo imported is not marimo running: only a marimo kernel (`marimo.running_in_notebook()`) turns sharing
+    off. A module stands in for marimo here, so the unit tier needs no marimo installed; the real thing, two viewers
+    of one `marimo run` app, is tests/browser/test_marimo_job.py."""
     from runcomfy_nb.shared_module import in_marimo
 
+    marimo = types.ModuleType("marimo")
+    marimo.running_in_notebook = lambda: False  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "marimo", marimo)
     assert not in_marimo()  # imported, but this is no marimo kernel
     outside = Shared()
-    monkeypatch.setattr(marimo, "running_in_notebook", lambda: True)
+    monkeypatch.setattr(marimo, "running_in_notebook", lambda: True, raising=False)
+    assert in_marimo()
     inside = Shared()
     try:
         assert outside._host is not None and outside.get_state()["_esm"] == STUB_ESM
