@@ -6,7 +6,8 @@ every 0.1 s (like fal-client), 0.5 s (like replicate), 1 s (naive) and 2 s (like
 Each contender gets its own simulator process (so one's polling never slows another's queue), all started alike;
 the scenarios run in lock-step rounds: every contender gets the same job (same run time) in the same round; each
 scenario starts from nothing learned.
-Scenarios (issue #12): fixed 3 / 10 / 30 s, uniform 2-40 s (one model, identical inputs), a busy queue (one
+Scenarios (issue #12): fixed 3 / 10 / 30 s (plus a random fraction of a second per round: see scenario_rounds),
+uniform 2-40 s (one model, identical inputs), a busy queue (one
 worker, 15 jobs submitted at once). Prints, per scenario and contender: median and p90 lag of in_queue →
 in_progress and of in_progress → completed (from the server's own timestamps to the status answer that showed
 the change), status requests per job; and the machine's load (os.getloadavg) before and after.
@@ -139,12 +140,18 @@ def pct(values: list[float], q: float) -> float:
 
 
 def scenario_rounds(name: str, rounds: int, rng: random.Random) -> list[tuple[float, int, int]]:
-    """(run time in seconds, workers, jobs per contender) per round."""
+    """(run time in seconds, workers, jobs per contender) per round.
+
+    "Fixed" run times get a random fraction of a second per round (the same for every contender): a whole-second
+    run that starts as it is submitted ends exactly on a 1 s loop's tick (seen ~50 ms late, every time), which no
+    real service's run times do; with a random phase every fixed-interval loop sees an end interval/2 late on
+    average, as it would in use. The busy queue's 15 jobs share one such run time, so their starts drift across
+    the 1 s loop's ticks too."""
     if name.startswith("fixed"):
-        return [(float(name.split()[1]), 2, 1)] * rounds
+        return [(float(name.split()[1]) + rng.random(), 2, 1) for _ in range(rounds)]
     if name == "uniform 2-40 s":
         return [(rng.uniform(2, 40), 2, 1) for _ in range(rounds)]
-    return [(3.0, 1, 15)] * max(1, rounds // 5)  # busy queue
+    return [(3.0 + rng.random(), 1, 15) for _ in range(max(1, rounds // 5))]  # busy queue
 
 
 SCENARIOS = ("fixed 3 s", "fixed 10 s", "fixed 30 s", "uniform 2-40 s", "busy queue")
