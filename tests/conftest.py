@@ -86,6 +86,27 @@ def no_polling_left_behind() -> Iterator[None]:
         pytest.fail(f"{len(left)} polling task(s) outlived the test (close its client): {left[:3]}")
 
 
+@pytest.fixture(scope="module")
+def shell() -> Any:
+    """IPython's global test shell (one per process) with rich output, as in Jupyter, and the extension loaded."""
+    from IPython.testing import globalipapp
+
+    ip = globalipapp.start_ipython() or globalipapp.get_ipython()
+    ip.display_formatter.active_types = list(ip.display_formatter.format_types)
+    ip.run_line_magic("load_ext", "runcomfy_nb")
+    return ip
+
+
+@pytest.fixture
+def ip(shell: Any, sim: Any) -> Iterator[Any]:
+    """The shell with the simulator turned on (`%runcomfy sim on`), and off again after the test."""
+    from runcomfy_nb import config
+
+    config.set_simulator(sim.base_url)
+    yield shell
+    config.clear_simulator()
+
+
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[object]:
     """One simulator for the session (fast: time_scale 0.1), reset before each test that uses it."""

@@ -13,41 +13,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from IPython.testing import globalipapp
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
+from shell_helpers import run_cell
 
 import runcomfy_nb as rc
-from runcomfy_nb import config
 
 WAN = "wan-ai/wan-2-5/text-to-image"
 VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.fixture(scope="module")
-def shell() -> Any:
-    ip = start_ipython() or globalipapp.get_ipython()  # one global shell per process
-    ip.display_formatter.active_types = list(ip.display_formatter.format_types)  # rich output, as in Jupyter
-    ip.run_line_magic("load_ext", "runcomfy_nb")
-    return ip
-
-
-@pytest.fixture
-def ip(shell: Any, sim: Any) -> Iterator[Any]:
-    config.set_simulator(sim.base_url)
-    yield shell
-    config.clear_simulator()
-
-
 def run(ip: Any, code: str) -> tuple[Any, list[Any]]:
-    with capture_output() as captured:
-        result = ip.run_cell(code, store_history=True)
-    result.raise_error()
-    return result.result, captured.outputs
+    result, captured = run_cell(ip, code)
+    return result, captured.outputs
 
 
 def check_view_then_copy(outputs: list[Any], widget: Any) -> str:

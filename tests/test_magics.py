@@ -5,14 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from IPython.testing import globalipapp
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
+from shell_helpers import run_cell
 
 import runcomfy_nb as rc
 from runcomfy_nb import config
@@ -20,27 +18,7 @@ from runcomfy_nb import config
 WAN = "wan-ai/wan-2-5/text-to-image"
 
 
-@pytest.fixture(scope="module")
-def shell() -> Any:
-    ip = start_ipython() or globalipapp.get_ipython()  # one global shell per process
-    ip.display_formatter.active_types = list(ip.display_formatter.format_types)  # rich output, as in Jupyter
-    ip.run_line_magic("load_ext", "runcomfy_nb")
-    return ip
-
-
-@pytest.fixture
-def ip(shell: Any, sim: Any) -> Iterator[Any]:
-    config.set_simulator(sim.base_url)
-    yield shell
-    config.clear_simulator()
-
-
-def run(ip: Any, code: str) -> tuple[Any, Any]:
-    """Run a cell; its exception (if any) is raised here; returns (result, captured displays)."""
-    with capture_output() as captured:
-        result = ip.run_cell(code, store_history=True)  # as a kernel does: each cell has its own count
-    result.raise_error()
-    return result.result, captured
+run = run_cell
 
 
 def views(captured: Any) -> list[dict[str, Any]]:

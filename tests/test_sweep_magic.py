@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from IPython import get_ipython
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
 from IPython.utils.capture import capture_output
 from PIL import Image
+from shell_helpers import run_cell
 
 import runcomfy_nb as rc
 from runcomfy_nb import config, costs
@@ -57,14 +56,6 @@ def test_mistakes_are_named(line: str, message: str) -> None:
         parse_sweep(line, None, {})
 
 
-@pytest.fixture(scope="module")
-def shell() -> Any:
-    ip = start_ipython() or get_ipython()  # one IPython app per process: reuse it
-    ip.display_formatter.active_types = list(ip.display_formatter.format_types)
-    ip.run_line_magic("load_ext", "runcomfy_nb")
-    return ip
-
-
 @pytest.fixture
 def ip(shell: Any, sim: Any) -> Iterator[Any]:
     config.set_simulator(sim.base_url)
@@ -74,11 +65,7 @@ def ip(shell: Any, sim: Any) -> Iterator[Any]:
     config.clear_simulator()
 
 
-def run(ip: Any, code: str) -> tuple[Any, Any]:
-    with capture_output() as captured:
-        result = ip.run_cell(code, store_history=True)
-    result.raise_error()
-    return result.result, captured
+run = run_cell
 
 
 def test_sweep_magic_runs_and_shows_the_grid_once(ip: Any, sim: Any) -> None:

@@ -179,6 +179,17 @@ class JupyterServer:
                     os.kill(pid, signal.SIGKILL)
 
 
+def stop_process_group(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM a server started in its own session (start_new_session=True) and all it started; SIGKILL after 15 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 @contextlib.contextmanager
 def marimo_run(app: Path, log_name: str = "marimo-server.log", timeout: float = 60) -> Iterator[str]:
     """`marimo run APP` on a free loopback port (cwd: the app's folder, package from this checkout); yields its URL.
@@ -203,13 +214,7 @@ def marimo_run(app: Path, log_name: str = "marimo-server.log", timeout: float = 
                 time.sleep(0.2)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)
 
 
 # --------------------------------------------------------------------------------------------------- pages

@@ -6,9 +6,7 @@ renders, the host's CSS applies, the module is evaluated once, and a trait chang
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +17,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from .harness import ARTIFACTS, ROOT
+from .harness import ARTIFACTS, ROOT, stop_process_group
 from .test_lab_shared_module import PROBE_CELL
 
 pytestmark = pytest.mark.browser
@@ -67,10 +65,4 @@ def test_views_render_through_voila(browser: Any, tmp_path: Path) -> None:
         assert not errors, errors
     finally:
         context.close()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)
