@@ -26,6 +26,7 @@ from ._outputs import is_safe_url
 from .config import settings
 from .seeds import seed_of
 from .sweeps import TERMINAL, Cell, Sweep, differing
+from .widgets import ItemUpdates
 
 STATIC = Path(__file__).parent / "static"
 THUMB_PX = 160  # the static copy embeds thumbnails this big (result URLs expire within hours)
@@ -137,6 +138,7 @@ class SweepView(ViewWithCopy):
                          **self._state(sweep, labels), **kwargs)
         self.sweep = sweep
         self._labels = labels
+        self._items = ItemUpdates(self, "cells")
         self._scheduled = False
         self._lock = threading.Lock()
         try:
@@ -157,10 +159,18 @@ class SweepView(ViewWithCopy):
         with self._lock:
             self._scheduled = False
         state = self._state(self.sweep, self._labels)
+        cells, sent = state.pop("cells"), self.cells
+        changed = [i for i, cell in enumerate(cells) if len(sent) != len(cells) or not ItemUpdates.same(sent[i], cell)]
         with self.hold_sync():
             for key, value in state.items():
                 if getattr(self, key) != value:
                     setattr(self, key, value)
+            if len(sent) != len(cells) or len(changed) > len(cells) // 2:  # most of the grid (Cancel all, a 429)
+                stamped = set(changed)
+                self.cells = [self._items.stamp(c) if i in stamped else sent[i] for i, c in enumerate(cells)]
+                return
+        for i in changed:  # the usual case: one cell, sent alone
+            self._items.replace(i, self._items.stamp(cells[i]))
 
     def _on_sweep_change(self, sweep: Sweep) -> None:
         # Several cells change in one loop iteration (a 429, Cancel all): send one update for all of them.
