@@ -117,9 +117,11 @@ async def _settled() -> None:
     await asyncio.sleep(0.05)  # a refresh planned with call_later(0) has run
 
 
-def test_one_cell_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: None, sim: Any) -> None:
+def test_one_cell_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: None, sim: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import TEST_TOKEN
 
+    from runcomfy_nb import sweepview
     from runcomfy_nb.sweepview import SweepView
 
     sim.configure(time_scale=0.0, workers=8)
@@ -131,6 +133,9 @@ def test_one_cell_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: 
         view = SweepView(sweep)
         whole = len(json.dumps(view.cells, default=str))
         cell = sweep.cells[57]
+        rendered: list[int] = []
+        real = sweepview.cell_state
+        monkeypatch.setattr(sweepview, "cell_state", lambda c, labels: rendered.append(c.index) or real(c, labels))
         start = len(view.comm.sent)
         _loop.run_sync(_cell_note(cell.job, "failed to say something"), timeout=30)
         _loop.run_sync(_settled(), timeout=30)  # the grid coalesces a loop iteration's changes
@@ -139,6 +144,7 @@ def test_one_cell_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: 
         lists = [d for _t, d, _ in sent if "cells" in d.get("state", {})]
         assert lists == [] and [(i["trait"], i["index"]) for i in items] == [("cells", 57)]
         assert items[0]["item"]["error"] == "failed to say something"
+        assert rendered == [57]  # the other 99 cells are not rendered again
         assert sum(size for *_, size in sent) < 3 * whole / RUNS, (sent, whole)
         assert view.get_state()["cells"][57]["error"] == "failed to say something"  # for a later view
     finally:
