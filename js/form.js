@@ -5,6 +5,7 @@
 import { hideStaticCopy } from "./copy_guard.js";
 import { buildControl } from "./fields.js";
 import { createGallery } from "./gallery.js";
+import { listItems } from "./list_items.js";
 import { asList, asText, debouncer, hyper, listenerBag } from "./shared.js";
 
 /** Typing in text-like boxes is sent this long after the last keystroke (Submit flushes it at once). */
@@ -278,7 +279,12 @@ function render({ model, el }) {
 
   // ---------- history: today's runs as the compact gallery, newest first, keyed by the job's local id (known
   // while submitting, before any request_id); the gallery's buttons name the run by it too
+  // one run that changed comes alone (an item message): its tile is redrawn, not the list
+  const historyItems = listItems(model, "history", (run) => asText(run?.local_id), (_index, run) => {
+    if (!runs.updateItem(runItem(run))) renderHistory();
+  });
   const renderHistory = () => {
+    historyItems.merge();
     const items = asList(model.get("history")).filter((run) => run && typeof run === "object").map(runItem);
     runs.update(items);
     historyBox.hidden = items.length === 0;
@@ -301,6 +307,7 @@ function render({ model, el }) {
   bag.model("change:errors", renderErrors);
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
+  bag.model("msg:custom", historyItems.onMessage);
   bag.model("change:earlier", renderEarlier);
   bag.model("change:seed_modes", () => {
     const modes = model.get("seed_modes") || {};

@@ -52,7 +52,8 @@ function actionsFor(item) {
  * @param {Document} doc
  * @param {{onAction: (type: string, item: any, outputIndex: number) => void, actions?: string[]}} opts
  *   `actions`: the action types offered (default: all of GALLERY_ACTIONS)
- * @returns {{el: HTMLElement, update: (items: any[]) => void, open: (localId: string) => void,
+ * @returns {{el: HTMLElement, update: (items: any[]) => void, updateItem: (item: any) => boolean,
+ *            open: (localId: string) => void,
  *            close: () => void, destroy: () => void}}
  */
 export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) => type) }) {
@@ -185,6 +186,21 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
     for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === state.openId);
   }
 
+  /** One run changed (an item message): its tile is rebuilt alone, and the viewer if it shows that run. */
+  function updateItem(item) {
+    const id = asText(item?.local_id);
+    const at = state.items.findIndex((i) => asText(i.local_id) === id);
+    const old = [...grid.children].find((c) => /** @type {HTMLElement} */ (c).dataset.id === id);
+    if (at < 0 || !old || !isObj(item)) return false;
+    state.items[at] = item;
+    dropInside(old);
+    const cell = tile(item);
+    old.replaceWith(cell);
+    cell.querySelector(".rcnb-gallery-tile")?.classList.toggle("rcnb-gallery-open", id === state.openId);
+    if (id === state.openId && JSON.stringify(item) !== state.shown) renderViewer();
+    return true;
+  }
+
   listen(viewer, "keydown", (event) => { if (event.key === "Escape") close(); });
 
   function destroy() {
@@ -193,5 +209,5 @@ export function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([t
     el.remove();
   }
 
-  return { el, update, open, close, destroy, listenerCount: () => listeners.length };
+  return { el, update, updateItem, open, close, destroy, listenerCount: () => listeners.length };
 }

@@ -1,9 +1,11 @@
 // SweepView: the live, labelled grid of a sweep (anywidget ESM entry point).
 // The last two axes are the columns and rows; any earlier axes make stacked sections. Python sends only real
-// state changes (the `cells` list); elapsed times tick here. Commands go back as messages:
+// state changes (the `cells` list, or one changed cell alone: js/list_items.js); elapsed times tick here.
+// Commands go back as messages:
 // cancel_all, save_all, cancel {index}, run_again {index}, load_into_form {index}, use_as_input {index, model}.
 
 import { createCompare } from "./compare.js";
+import { listItems } from "./list_items.js";
 import { definitions, mediaNode } from "./media.js";
 import { TERMINAL_STATUSES, TICK_MS, asList, asText, elapsedInfo, hyper, listenerBag, statusInfo, ticker } from "./shared.js";
 
@@ -206,7 +208,11 @@ function render({ model, el }) {
     clock.set(any);
   }, TICK_MS);
 
+  // one cell that changed comes alone (an item message): written into `cells`, then only its card is filled again
+  const cellItems = listItems(model, "cells", (c) => asText(c?.index), () => refresh());
+
   function refresh() {
+    cellItems.merge();
     build();
     title.textContent = asText(model.get("display_name")) || asText(model.get("model_key"));
     sim.hidden = !model.get("simulator");
@@ -321,6 +327,7 @@ function render({ model, el }) {
   }
 
   for (const t of SWEEPVIEW_TRAITS) bag.model(`change:${t}`, refresh);
+  bag.model("msg:custom", cellItems.onMessage);
   refresh();
 
   return () => {

@@ -15,8 +15,9 @@ import traitlets
 
 from . import schemas
 from ._client import Client, default_client
-from ._job import Job
+from ._job import TERMINAL, Job
 from ._journal import default_journal
+from ._loop import get_loop
 from ._media import prepare_media
 from ._outputs import output_from_dict
 from ._render import run_tiles_html, static_copy
@@ -24,7 +25,11 @@ from .config import settings
 from .errors import InputValidationError, brief
 from .records import JobList
 from .seeds import MODES, SeedControl
-from .widgets import STATIC, _on_loop, _Persisted, job_state, run_fresh
+from .widgets import STATIC, ItemUpdates, _on_loop, _Persisted, job_state, run_fresh
+
+# The saved copy (a whole grid, thumbnails embedded) is sent again at most this often while runs are going;
+# at once when every run has ended, so the saved notebook has the final state.
+COPY_EVERY_S = 2.0
 
 
 class ModelForm(_Persisted):
@@ -80,6 +85,10 @@ class ModelForm(_Persisted):
                          fields=fields, values={**self._defaults, **initial}, seed_modes=modes)
         self.jobs: list[Job] = []  # newest first; changed on the loop thread
         self._rendered: dict[str, dict[str, Any]] = {}  # local_id -> its history entry, kept until the run changes
+        self._items = ItemUpdates(self, "history")
+        self._tiles: dict[str, Any] = {}  # local_id -> what its tile in the saved copy shows
+        self._copy_timer: Any = None
+        self._copy_at = float("-inf")  # loop time of the last refresh of the saved copy
         self._labels = {f["key"]: f["label"] for f in fields}
         self.observe(self._validate, names="values")
         self._validate()
@@ -195,9 +204,40 @@ class ModelForm(_Persisted):
         return job
 
     def _refresh_history(self, changed: Job) -> None:  # on the loop thread
-        # Only the run that changed is rendered again; the other entries are reused as they were.
-        self._rendered[changed.local_id] = job_state(changed, self._labels)
-        self.history = [self._rendered[job.local_id] for job in self.jobs]
+        # Only the run that changed is rendered again, and sent alone (ItemUpdates); a new run sends the list.
+        state = job_state(changed, self._labels)
+        index = next((i for i, job in enumerate(self.jobs) if job is changed), None)
+        if index is None or ItemUpdates.same(self._rendered.get(changed.local_id), state):
+            return
+        entry = self._rendered[changed.local_id] = self._items.stamp(state)
+        history = self.history
+        if len(history) == len(self.jobs) and history[index].get("local_id") == changed.local_id:
+            self._items.replace(index, entry)
+        else:
+            self.history = [self._rendered[job.local_id] for job in self.jobs]
+        self._copy_soon(changed)
+
+    def _copy_soon(self, changed: Job) -> None:  # on the loop thread
+        """Refresh the saved copy when a tile in it changed: at most every COPY_EVERY_S, at once when all ended."""
+        outputs = changed.outputs
+        tile = (changed.status, changed.request_id, changed.cost, changed.reused, changed.error, len(outputs),
+                outputs[0].to_dict() if outputs else None)
+        if self._tiles.get(changed.local_id) == tile:
+            return  # e.g. a queue position: the copy does not show it
+        self._tiles[changed.local_id] = tile
+        loop = get_loop()
+        if all(job.status in TERMINAL for job in self.jobs):
+            wait = 0.0
+        elif self._copy_timer is not None:
+            return  # the refresh already planned will show this change too
+        else:
+            wait = max(0.0, self._copy_at + COPY_EVERY_S - loop.time())
+        if self._copy_timer is not None:
+            self._copy_timer.cancel()
+        self._copy_timer = loop.call_later(wait, self._copy_now)
+
+    def _copy_now(self) -> None:
+        self._copy_timer, self._copy_at = None, get_loop().time()
         self._refresh_fallback()
 
     def run(self, local_id: str) -> Job | None:

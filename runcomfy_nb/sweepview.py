@@ -26,6 +26,7 @@ from ._outputs import is_safe_url
 from .config import settings
 from .seeds import seed_of
 from .sweeps import TERMINAL, Cell, Sweep, differing
+from .widgets import ItemUpdates
 
 STATIC = Path(__file__).parent / "static"
 THUMB_PX = 160  # the static copy embeds thumbnails this big (result URLs expire within hours)
@@ -137,6 +138,9 @@ class SweepView(ViewWithCopy):
                          **self._state(sweep, labels), **kwargs)
         self.sweep = sweep
         self._labels = labels
+        self._items = ItemUpdates(self, "cells")
+        self._dirty: set[int] = set()  # cells whose job changed since the last sync
+        self._seen: dict[int, tuple[Any, str, str]] = {}  # index -> (its job, local status, error) at the last sync
         self._scheduled = False
         self._lock = threading.Lock()
         try:
@@ -156,11 +160,33 @@ class SweepView(ViewWithCopy):
     def _sync(self) -> None:
         with self._lock:
             self._scheduled = False
-        state = self._state(self.sweep, self._labels)
+            dirty, self._dirty = self._dirty, set()
+        cells, sent = self.sweep.cells, self.cells
+        for cell in cells:  # a cell's own changes (sent, refused, cancelled unsent); its job's mark it (_mark)
+            seen = self._seen.get(cell.index)
+            if seen is None or seen[0] is not cell.job or seen[1:] != (cell.local_status, cell.error):
+                if cell.job is not None and (seen is None or seen[0] is not cell.job):
+                    cell.job.on_change(functools.partial(self._mark, cell.index))
+                self._seen[cell.index] = (cell.job, cell.local_status, cell.error)
+                dirty.add(cell.index)
+        whole = len(sent) != len(cells)
+        # only the cells marked are rendered again (a change costs one cell, not the grid)
+        states = {i: cell_state(cells[i], self._labels) for i in (range(len(cells)) if whole else sorted(dirty))}
+        changed = [i for i, state in states.items() if whole or not ItemUpdates.same(sent[i], state)]
         with self.hold_sync():
-            for key, value in state.items():
+            for key, value in {"counts": self.sweep.counts(), "cost": self.sweep.cost}.items():
                 if getattr(self, key) != value:
                     setattr(self, key, value)
+            if whole or len(changed) > len(cells) // 2:  # most of the grid at once (Cancel all, a 429)
+                stamped = {i: self._items.stamp(states[i]) for i in changed}
+                self.cells = [stamped[i] if i in stamped else sent[i] for i in range(len(cells))]
+                return
+        for i in changed:  # the usual case: one cell, sent alone
+            self._items.replace(i, self._items.stamp(states[i]))
+
+    def _mark(self, index: int, _job: Any) -> None:  # a cell's job changed (loop thread): render that cell again
+        with self._lock:
+            self._dirty.add(index)
 
     def _on_sweep_change(self, sweep: Sweep) -> None:
         # Several cells change in one loop iteration (a 429, Cancel all): send one update for all of them.

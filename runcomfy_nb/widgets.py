@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import itertools
 import uuid
 import weakref
 from collections.abc import Callable
@@ -112,6 +113,36 @@ class _Persisted(ViewWithCopy):
         super().__init__(**kwargs)
         if not self.copy_id:
             self.copy_id = uuid.uuid4().hex[:16]
+
+
+class ItemUpdates:
+    """One changed entry of a synced list trait (a form's runs, a sweep's cells) goes to the page alone, as the
+    message {"type": "item", "trait", "index", "item"} that js/list_items.js writes into its list in place.
+
+    The trait is changed in place too (no trait event, so no whole-list sync): a view that renders later (a second
+    display, a page reload) reads every entry's latest state from it. Each entry carries a growing `rev`, so a
+    whole list that the page applies late cannot undo a newer item. Loop thread only, like every trait write.
+    """
+
+    def __init__(self, widget: traitlets.HasTraits, trait: str) -> None:
+        self._widget, self._trait = widget, trait
+        self._revs = itertools.count(1)
+
+    def stamp(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The entry with the next revision number (every entry that goes out, alone or in a whole list)."""
+        return {**entry, "rev": next(self._revs)}
+
+    @staticmethod
+    def same(sent: dict[str, Any] | None, entry: dict[str, Any]) -> bool:
+        """Whether `entry` is what was sent already (`sent` carries a rev, `entry` not yet)."""
+        return sent is not None and {k: v for k, v in sent.items() if k != "rev"} == entry
+
+    def replace(self, index: int, entry: dict[str, Any]) -> None:
+        """Put a stamped entry at `index` of the trait's list and send it alone."""
+        getattr(self._widget, self._trait)[index] = entry
+        send = getattr(self._widget, "send", None)
+        if send is not None:
+            send({"type": "item", "trait": self._trait, "index": index, "item": entry})
 
 
 def run_fresh(job: Job) -> Job:

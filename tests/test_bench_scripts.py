@@ -37,6 +37,13 @@ def test_bench_scale_quick() -> None:
     assert "cancelled: 50 of 50" in out, out
 
 
+@pytest.mark.slow
+def test_bench_views_quick() -> None:
+    out = run("bench_views.py", "--quick")
+    assert "form, 20 runs: one run changes" in out and "sweep, 20 cells: one cell changes" in out, out
+    assert "load average after" in out, out
+
+
 def test_eval_polling_prints_every_contender() -> None:
     out = run("eval_polling.py")
     assert out.count("runcomfy_nb") == 6 and out.count("every 1 s") == 6, out

@@ -632,6 +632,22 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     if (shown !== state.shown) renderViewer();
     for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === state.openId);
   }
+  function updateItem(item) {
+    const id = asText(item?.local_id);
+    const at = state.items.findIndex((i) => asText(i.local_id) === id);
+    const old = [...grid.children].find((c) => (
+      /** @type {HTMLElement} */
+      c.dataset.id === id
+    ));
+    if (at < 0 || !old || !isObj(item)) return false;
+    state.items[at] = item;
+    dropInside(old);
+    const cell = tile(item);
+    old.replaceWith(cell);
+    cell.querySelector(".rcnb-gallery-tile")?.classList.toggle("rcnb-gallery-open", id === state.openId);
+    if (id === state.openId && JSON.stringify(item) !== state.shown) renderViewer();
+    return true;
+  }
   listen(viewer, "keydown", (event) => {
     if (event.key === "Escape") close();
   });
@@ -640,7 +656,36 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     listeners.length = 0;
     el.remove();
   }
-  return { el, update, open, close, destroy, listenerCount: () => listeners.length };
+  return { el, update, updateItem, open, close, destroy, listenerCount: () => listeners.length };
+}
+
+// js/list_items.js
+var revOf = (entry) => entry && typeof entry.rev === "number" ? entry.rev : -1;
+function listItems(model, trait, keyOf, onItem) {
+  const newest = /* @__PURE__ */ new Map();
+  const find = (list, key, hint) => Number.isInteger(hint) && list[hint] && keyOf(list[hint]) === key ? hint : list.findIndex((e) => e != null && keyOf(e) === key);
+  function onMessage(content) {
+    if (!content || content.type !== "item" || content.trait !== trait) return;
+    const item = content.item;
+    if (!item || typeof item !== "object") return;
+    const key = keyOf(item);
+    if (revOf(item) > revOf(newest.get(key))) newest.set(key, item);
+    const list = asList(model.get(trait));
+    const at = find(list, key, content.index);
+    if (at < 0) return;
+    if (revOf(item) > revOf(list[at])) list[at] = item;
+    if (revOf(list[at]) === revOf(item)) onItem(at, list[at]);
+  }
+  function merge() {
+    const list = asList(model.get(trait));
+    for (const [key, item] of newest) {
+      const at = find(list, key, null);
+      if (at < 0) continue;
+      if (revOf(list[at]) >= revOf(item) && list[at] !== item) newest.delete(key);
+      else list[at] = item;
+    }
+  }
+  return { onMessage, merge };
 }
 
 // js/form.js
@@ -883,7 +928,11 @@ function render({ model, el }) {
     modelId.hidden = !modelId.textContent;
     simBadge.hidden = !model.get("simulator");
   };
+  const historyItems = listItems(model, "history", (run) => asText(run?.local_id), (_index, run) => {
+    if (!runs.updateItem(runItem(run))) renderHistory();
+  });
   const renderHistory = () => {
+    historyItems.merge();
     const items = asList(model.get("history")).filter((run) => run && typeof run === "object").map(runItem);
     runs.update(items);
     historyBox.hidden = items.length === 0;
@@ -905,6 +954,7 @@ function render({ model, el }) {
   bag.model("change:errors", renderErrors);
   bag.model("change:busy", renderSubmit);
   bag.model("change:history", renderHistory);
+  bag.model("msg:custom", historyItems.onMessage);
   bag.model("change:earlier", renderEarlier);
   bag.model("change:seed_modes", () => {
     const modes = model.get("seed_modes") || {};

@@ -285,6 +285,22 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     if (shown !== state.shown) renderViewer();
     for (const t of grid.querySelectorAll(".rcnb-gallery-tile")) t.classList.toggle("rcnb-gallery-open", t.dataset.id === state.openId);
   }
+  function updateItem(item) {
+    const id = asText(item?.local_id);
+    const at = state.items.findIndex((i) => asText(i.local_id) === id);
+    const old = [...grid.children].find((c) => (
+      /** @type {HTMLElement} */
+      c.dataset.id === id
+    ));
+    if (at < 0 || !old || !isObj(item)) return false;
+    state.items[at] = item;
+    dropInside(old);
+    const cell = tile(item);
+    old.replaceWith(cell);
+    cell.querySelector(".rcnb-gallery-tile")?.classList.toggle("rcnb-gallery-open", id === state.openId);
+    if (id === state.openId && JSON.stringify(item) !== state.shown) renderViewer();
+    return true;
+  }
   listen(viewer, "keydown", (event) => {
     if (event.key === "Escape") close();
   });
@@ -293,7 +309,7 @@ function createGallery(doc, { onAction, actions = GALLERY_ACTIONS.map(([type]) =
     listeners.length = 0;
     el.remove();
   }
-  return { el, update, open, close, destroy, listenerCount: () => listeners.length };
+  return { el, update, updateItem, open, close, destroy, listenerCount: () => listeners.length };
 }
 
 // js/history.js

@@ -225,6 +225,35 @@ function createCompare(doc, items) {
   };
 }
 
+// js/list_items.js
+var revOf = (entry) => entry && typeof entry.rev === "number" ? entry.rev : -1;
+function listItems(model, trait, keyOf, onItem) {
+  const newest = /* @__PURE__ */ new Map();
+  const find = (list, key, hint) => Number.isInteger(hint) && list[hint] && keyOf(list[hint]) === key ? hint : list.findIndex((e) => e != null && keyOf(e) === key);
+  function onMessage(content) {
+    if (!content || content.type !== "item" || content.trait !== trait) return;
+    const item = content.item;
+    if (!item || typeof item !== "object") return;
+    const key = keyOf(item);
+    if (revOf(item) > revOf(newest.get(key))) newest.set(key, item);
+    const list = asList(model.get(trait));
+    const at = find(list, key, content.index);
+    if (at < 0) return;
+    if (revOf(item) > revOf(list[at])) list[at] = item;
+    if (revOf(list[at]) === revOf(item)) onItem(at, list[at]);
+  }
+  function merge() {
+    const list = asList(model.get(trait));
+    for (const [key, item] of newest) {
+      const at = find(list, key, null);
+      if (at < 0) continue;
+      if (revOf(list[at]) >= revOf(item) && list[at] !== item) newest.delete(key);
+      else list[at] = item;
+    }
+  }
+  return { onMessage, merge };
+}
+
 // js/sweepview.js
 var SWEEPVIEW_TRAITS = Object.freeze(["display_name", "model_key", "simulator", "axes", "common", "cells", "counts", "cost", "notice", "targets", "cell_inputs"]);
 var LONG = 60;
@@ -388,7 +417,9 @@ function render({ model, el }) {
     for (const entry of cards.values()) any = tick(entry, now) || any;
     clock.set(any);
   }, TICK_MS);
+  const cellItems = listItems(model, "cells", (c) => asText(c?.index), () => refresh());
   function refresh() {
+    cellItems.merge();
     build();
     title.textContent = asText(model.get("display_name")) || asText(model.get("model_key"));
     sim.hidden = !model.get("simulator");
@@ -495,6 +526,7 @@ function render({ model, el }) {
     panelCleanup = () => view.destroy();
   }
   for (const t of SWEEPVIEW_TRAITS) bag.model(`change:${t}`, refresh);
+  bag.model("msg:custom", cellItems.onMessage);
   refresh();
   return () => {
     closePanel();

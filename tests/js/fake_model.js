@@ -43,8 +43,13 @@ export class FakeModel {
     this.saves.push(structuredClone(this.state));
   }
 
-  emit(event) {
-    for (const fn of [...(this.handlers.get(event) || [])]) fn();
+  emit(event, ...args) {
+    for (const fn of [...(this.handlers.get(event) || [])]) fn(...args);
+  }
+
+  /** A custom message from Python (what `widget.send(content)` delivers to "msg:custom"). */
+  custom(content) {
+    this.emit("msg:custom", structuredClone(content), []);
   }
 
   /** Python-side update: set several traits, then fire their change events. */
