@@ -12,7 +12,7 @@ worker, 15 jobs submitted at once). Prints, per scenario and contender: median a
 in_progress and of in_progress → completed (from the server's own timestamps to the status answer that showed
 the change), status requests per job; and the machine's load (os.getloadavg) before and after.
 `--quick` scales every run time by 0.1 and runs one short round: it checks the script works, not the figures.
-By default (5 rounds) it takes about 6.5 minutes: the run times are real (3, 10, 30, 2-40 s).
+By default (5 rounds) it takes about 8 minutes: the run times are real (3, 10, 30, 2-40 s).
 The virtual-time version of the same comparison (no clock at all): scripts/eval_polling.py.
 """
 
@@ -151,7 +151,7 @@ def scenario_rounds(name: str, rounds: int, rng: random.Random) -> list[tuple[fl
         return [(float(name.split()[1]) + rng.random(), 2, 1) for _ in range(rounds)]
     if name == "uniform 2-40 s":
         return [(rng.uniform(2, 40), 2, 1) for _ in range(rounds)]
-    return [(3.0 + rng.random(), 1, 15) for _ in range(max(1, rounds // 5))]  # busy queue
+    return [(3.0 + rng.random(), 1, 15) for _ in range(max(1, (rounds + 1) // 2))]  # busy queue: 3 phases
 
 
 SCENARIOS = ("fixed 3 s", "fixed 10 s", "fixed 30 s", "uniform 2-40 s", "busy queue")
