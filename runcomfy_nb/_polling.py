@@ -250,7 +250,7 @@ class JobTracker:
         known yet (the first runs teach the rest), when the predicted end is narrow enough for rule 3 (whose
         few polls replace the ticks), or when the run cannot end before the naive loop's first tick (skipped)."""
         samples, trusted = self.policy.history.run_samples(self.model_id, self.klass)
-        if not samples:
+        if not samples or not trusted:  # a few runs known: the early poll still teaches (and shows the start)
             return True
         guess = Sample(self.submitted_at, self.submitted_at + FIRST)
         dist = Distribution(samples, guess)
