@@ -1,13 +1,12 @@
 """A change to one of many runs (a form's history) or cells (a sweep's grid) sends that entry alone over the
 widget's comm, not the whole list (runcomfy_nb.widgets.ItemUpdates); the trait still has every entry's latest
-state for a view that renders later. The comm is real (ipywidgets over `comm`), only its wire is recorded."""
+state for a view that renders later. The comm is real (ipywidgets over `comm` or ipykernel), only its messages are recorded."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-import comm
 import pytest
 from comm.base_comm import BaseComm
 from PIL import Image
@@ -21,25 +20,26 @@ KONTEXT = "blackforestlabs/flux-1-kontext/pro/edit"
 RUNS = 100
 
 
-class RecordingComm(BaseComm):
-    """A comm whose messages are kept (type, data, size in bytes as JSON) instead of going to a kernel."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.sent: list[tuple[str, dict[str, Any], int]] = []
-        super().__init__(**kwargs)
-
-    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None,
-                    **keys: Any) -> None:
-        self.sent.append((msg_type, data or {}, len(json.dumps(data, default=str))))
-
-
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    """Every comm message a widget sends is also kept on its comm as (type, data, size in bytes as JSON). Recorded
+    at BaseComm.send, which both ipywidgets' comms share: `comm`'s (ipywidgets >= 8.0.3) and ipykernel's (8.0.0)."""
+    send = BaseComm.send
+
+    def recording_send(self: BaseComm, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+        self.__dict__.setdefault("sent", []).append(("comm_msg", data or {}, len(json.dumps(data, default=str))))
+        send(self, data=data, metadata=metadata, buffers=buffers)
+
+    monkeypatch.setattr(BaseComm, "send", recording_send)
+
+
+def comm_messages(widget: Any) -> list[tuple[str, dict[str, Any], int]]:
+    """What the widget's comm sent so far (the `recorded` fixture)."""
+    return widget.comm.__dict__.setdefault("sent", [])
 
 
 def _since(widget: Any, start: int) -> list[tuple[str, dict[str, Any], int]]:
-    return widget.comm.sent[start:]
+    return comm_messages(widget)[start:]
 
 
 async def _note(job: Any, text: str) -> None:
@@ -60,7 +60,7 @@ def test_one_run_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: N
         for job in jobs:
             assert job is not None and job.wait(timeout=120)
         whole = len(json.dumps(form.history, default=str))
-        start = len(form.comm.sent)
+        start = len(comm_messages(form))
         _loop.run_sync(_note(jobs[40], "not cancellable — already running"), timeout=30)
         sent = _since(form, start)
         assert [(t, d["method"], d["content"]["type"]) for t, d, _ in sent] == \
@@ -76,17 +76,17 @@ def test_one_run_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: N
         assert state[index] == content["item"]
         assert {k: v for k, v in state[index].items() if k != "rev"} == job_state(jobs[40], form._labels)
         # a page reload asks for the whole state: it comes with the latest entry
-        start = len(form.comm.sent)
+        start = len(comm_messages(form))
         form._handle_msg({"content": {"data": {"method": "request_state"}}})
         (reply,) = [d for t, d, _ in _since(form, start) if d.get("method") == "update"]
         assert reply["state"]["history"][index]["cancel_note"] == "not cancellable — already running"
         # the same state again sends nothing
-        start = len(form.comm.sent)
+        start = len(comm_messages(form))
         _loop.run_sync(_note(jobs[40], "not cancellable — already running"), timeout=30)
         assert _since(form, start) == []
         # a new run still sends the list, once
         form.values = {**form.values, "prompt": "one more"}
-        start = len(form.comm.sent)
+        start = len(comm_messages(form))
         assert form.submit().wait(timeout=60)
         updates = [d for t, d, _ in _since(form, start) if d.get("method") == "update" and "history" in d["state"]]
         assert len(updates) == 1 and len(updates[0]["state"]["history"]) == RUNS + 1
@@ -136,7 +136,7 @@ def test_one_cell_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: 
         rendered: list[int] = []
         real = sweepview.cell_state
         monkeypatch.setattr(sweepview, "cell_state", lambda c, labels: rendered.append(c.index) or real(c, labels))
-        start = len(view.comm.sent)
+        start = len(comm_messages(view))
         _loop.run_sync(_cell_note(cell.job, "failed to say something"), timeout=30)
         _loop.run_sync(_settled(), timeout=30)  # the grid coalesces a loop iteration's changes
         sent = _since(view, start)
