@@ -44,6 +44,7 @@ def test_bench_views_quick() -> None:
     assert "load average after" in out, out
 
 
+@pytest.mark.slow  # a subprocess evaluating every scenario in virtual time (tests/test_polling.py checks the policy)
 def test_eval_polling_prints_every_contender() -> None:
     out = run("eval_polling.py")
     assert out.count("runcomfy_nb") == 6 and out.count("every 1 s") == 6, out

@@ -46,6 +46,7 @@ async def _note(job: Any, text: str) -> None:
     job._set(cancel_note=text)
 
 
+@pytest.mark.slow  # a hundred real jobs through the simulator: full tier only (the sweep cell test stays in the unit tier)
 def test_one_run_of_a_hundred_changes_and_only_it_goes_over_the_comm(recorded: None, sim: Any) -> None:
     from conftest import TEST_TOKEN
 
