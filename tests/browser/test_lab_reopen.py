@@ -35,15 +35,9 @@ def saved_outputs(path: Path) -> list[list[dict[str, Any]]]:
     return [cell.get("outputs", []) for cell in nbformat.read(path, as_version=4).cells]
 
 
-def wait_saved(path: Path, predicate: Any, timeout: float = 15, resave: Any = None) -> list[list[dict[str, Any]]]:
-    """The notebook's saved outputs once `predicate` holds; `resave()` saves again every 2 s meanwhile (what the
-    predicate waits for, e.g. a poster made by the auto-save after completion, may reach the page after a save)."""
+def wait_saved(path: Path, predicate: Any, timeout: float = 15) -> list[list[dict[str, Any]]]:
     deadline = time.monotonic() + timeout
-    next_save = time.monotonic() + 2
     while True:
-        if resave is not None and time.monotonic() > next_save:
-            resave()
-            next_save = time.monotonic() + 2
         try:
             outputs = saved_outputs(path)
             if predicate(outputs):
@@ -83,16 +77,14 @@ def test_results_survive_save_kernel_shutdown_and_reload(lab_server: Any, open_n
 
     # The copies change once more after completion, when the kept files and thumbnails are ready (the video's poster
     # comes last, from PyAV, slow on a busy machine): save only then, or the file keeps the copy without them.
-    for index in (1, 2, 4):
-        nb.outputs(index).locator(".rcnb-static .rcnb-lasting img[src^='data:']").first.wait_for(state="attached", timeout=60_000)
+    for index in (1, 2, 3, 4):  # the form's copy (3) too: it shows its run's thumbnail
+        nb.outputs(index).locator(".rcnb-static img[src^='data:']").first.wait_for(state="attached", timeout=60_000)
     # Save (Ctrl+S, in command mode) and wait for the file on disk.
     nb.page.keyboard.press("Escape")
     nb.page.keyboard.press("Control+s")
     path = lab_server.root / "reopen.ipynb"
-    # The copies are final once completed and auto-saved (thumbnails, the video's poster: made after completion).
     outputs = wait_saved(path, lambda outs: len([h for o in outs for h in static_html(o)]) == 4
-                         and all("completed" in h and "data:image/" in h for o in outs for h in static_html(o)),
-                         timeout=60, resave=lambda: nb.page.keyboard.press("Control+s"))
+                         and all("completed" in h and "data:image/" in h for o in outs for h in static_html(o)))
     for index in (1, 2, 3, 4):
         kinds = [list(o.get("data", {})) for o in outputs[index] if o["output_type"] == "display_data"]
         assert kinds[:2] == [["application/vnd.jupyter.widget-view+json", "text/plain"], ["text/html", "text/plain"]]
