@@ -103,7 +103,8 @@ def test_routine_journal_changes_go_in_one_commit_per_tick(tmp_path: Path) -> No
 
 
 def test_awaiting_many_jobs_shares_one_heartbeat(sim: Any, tmp_path: Path) -> None:
-    sim.configure(run_times={MODEL: 10.0}, time_scale=0.1, workers=4)
+    # Paused until every wait has started: on a busy machine the first job could end while the last is submitted.
+    sim.configure(run_times={MODEL: 10.0}, time_scale=0.1, workers=4, paused=True)
     client = rc.Client(token=TEST_TOKEN, base_url=sim.base_url, journal=Journal(tmp_path / "journal.sqlite3"))
 
     async def main() -> tuple[int, list[Any]]:
@@ -111,6 +112,7 @@ def test_awaiting_many_jobs_shares_one_heartbeat(sim: Any, tmp_path: Path) -> No
         waits = [asyncio.ensure_future(job.wait_async(HANG)) for job in jobs]
         await asyncio.sleep(0)  # every wait is inside the shared heartbeat now
         users = _heartbeats[asyncio.get_running_loop()].users
+        await asyncio.to_thread(sim.configure, paused=False)
         await asyncio.gather(*waits)
         return users, jobs
 
